@@ -1,0 +1,31 @@
+import { Decider, DomainError, fold, specification } from './index';
+
+type CounterEvent = { type: 'Incremented'; data: { by: number } };
+type CounterCommand = { type: 'Increment'; data: { by: number } };
+type CounterState = { value: number };
+class NotPositive extends DomainError {
+  readonly code = 'INVALID_ARGUMENT' as const;
+}
+const counter: Decider<CounterCommand, CounterEvent, CounterState> = {
+  initialState: () => ({ value: 0 }),
+  evolve: (state, event) => ({ value: state.value + event.data.by }),
+  decide: (command) => {
+    if (command.data.by <= 0) throw new NotPositive('by must be positive');
+    return { type: 'Incremented', data: { by: command.data.by } };
+  },
+};
+const spec = specification(counter);
+
+describe('decider helpers', () => {
+  it('folds events from the initial state', () => {
+    expect(fold(counter, [{ type: 'Incremented', data: { by: 2 } }, { type: 'Incremented', data: { by: 3 } }])).toEqual({ value: 5 });
+  });
+  it('then() compares decided events', () => {
+    spec.given([]).when({ type: 'Increment', data: { by: 1 } }).then([{ type: 'Incremented', data: { by: 1 } }]);
+    expect(() => spec.given([]).when({ type: 'Increment', data: { by: 1 } }).then([])).toThrow(/differ/);
+  });
+  it('thenThrows() checks the named error', () => {
+    spec.given([]).when({ type: 'Increment', data: { by: 0 } }).thenThrows(NotPositive, (e) => expect(e.name).toBe('NotPositive'));
+    expect(() => spec.given([]).when({ type: 'Increment', data: { by: 1 } }).thenThrows(NotPositive)).toThrow(/no error/);
+  });
+});
