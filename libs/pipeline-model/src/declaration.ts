@@ -4,7 +4,8 @@
  * fields in snake_case, so the proto3 JSON of one is the other.
  */
 export type ActionCategory = 'Source' | 'Build' | 'Test' | 'Deploy' | 'Approval' | 'Invoke' | 'Compute';
-export type ActionOwner = 'AWS' | 'ThirdParty' | 'Custom';
+/** `Pipewright` owns the providers Pipewright's job-worker runs itself (not a CodePipeline value). */
+export type ActionOwner = 'AWS' | 'ThirdParty' | 'Custom' | 'Pipewright';
 export type ExecutionMode = 'SUPERSEDED' | 'QUEUED' | 'PARALLEL';
 export type PipelineType = 'V1' | 'V2';
 export type RetryMode = 'ALL_ACTIONS' | 'FAILED_ACTIONS';
@@ -85,9 +86,14 @@ export interface FailureConditions {
   conditions?: Condition[];
 }
 
+export interface BlockerDeclaration {
+  name: string;
+  type: 'Schedule';
+}
+
 export interface StageDeclaration {
   name: string;
-  blockers?: { name: string; type: 'Schedule' }[];
+  blockers?: BlockerDeclaration[];
   actions: ActionDeclaration[];
   onFailure?: FailureConditions;
   onSuccess?: { conditions: Condition[] };
@@ -151,4 +157,10 @@ export interface PipelineDeclaration {
   pipelineType?: PipelineType;
   variables?: PipelineVariableDeclaration[];
   triggers?: PipelineTriggerDeclaration[];
+}
+
+/** A tag as CreatePipeline takes it beside the pipeline (`{"pipeline": …, "tags": […]}`). */
+export interface Tag {
+  key: string;
+  value: string;
 }

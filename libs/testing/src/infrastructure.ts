@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { workspaceRoot } from '@pipewright/service-kit';
 
 /**
  * Where the tests' Kafka and PostgreSQL are, resolved in one place:
@@ -14,7 +15,7 @@ export interface TestInfrastructure {
   source: 'given' | 'testcontainers' | 'local-script';
 }
 
-export const workspaceRoot = resolve(__dirname, '../../..');
+export { workspaceRoot };
 
 export function dockerAnswers(): boolean {
   if (!existsSync('/var/run/docker.sock') && !process.env.DOCKER_HOST) return false;

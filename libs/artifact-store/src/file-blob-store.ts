@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
+import { assertKey, decryptStream, encryptStream } from './encryption';
+import { ArtifactNotFound, DigestMismatch } from './errors';
+import { MeteringStream, VerifyingStream } from './verify-stream';
+
+export interface FileBlobStoreOptions {
+  readonly root: string;
+  /** Largest blob accepted (plaintext bytes). Default 5 GiB, CodePipeline's artifact limit. */
+  readonly maxBytes?: number;
+  /** 32 bytes: blobs are stored AES-256-GCM encrypted. */
+  readonly encryptionKey?: Buffer;
+  /** Temp files older than this are removed on open even if their writer cannot be checked. */
+  readonly staleTempMillis?: number;
+}
+
+const DEFAULT_MAX_BYTES = 5 * 1024 ** 3;
+const HOST = hostname();
+
+/**
+ * Blobs on the local filesystem under `<root>/sha256/ab/cd/<digest>`. A put streams into a temp
+ * file in `<root>/tmp` (same filesystem), fsyncs it and renames it into place, so a reader sees a
+ * whole blob or none. Temp names carry host and pid so the next open can tell dead writers' leftovers.
+ */
+export class FileBlobStore implements BlobStore {
+  private readonly blobsDir: string;
+  private readonly tmpDir: string;
+  private readonly maxBytes: number;
+  private readonly key: Buffer | undefined;
+
+  private constructor(private readonly options: FileBlobStoreOptions) {
+    this.blobsDir = path.join(options.root, 'sha256');
+    this.tmpDir = path.join(options.root, 'tmp');
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.key = options.encryptionKey && assertKey(options.encryptionKey);
+  }
+
+  static async open(options: FileBlobStoreOptions): Promise<FileBlobStore> {
+    const store = new FileBlobStore(options);
+    await fs.mkdir(store.blobsDir, { recursive: true });
+    await fs.mkdir(store.tmpDir, { recursive: true });
+    await store.removeDeadWritersTempFiles();
+    return store;
+  }
+
+  async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
+    const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
+    const meter = new MeteringStream(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes));
+    const tmp = path.join(this.tmpDir, `${process.pid}@${HOST}@${randomUUID()}.tmp`);
+    const stages: Transform[] = this.key ? [meter, encryptStream(this.key)] : [meter];
+    try {
+      // `flush` fsyncs before close: the rename below must never publish unwritten pages.
+      await pipeline(content, ...stages, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
+      const sha256 = meter.digest();
+      if (expected && expected !== sha256) throw new DigestMismatch(expected, sha256);
+      await this.publish(tmp, sha256);
+      return { sha256, sizeBytes: meter.sizeBytes };
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async get(sha256: string): Promise<Readable> {
+    const file = this.blobPath(assertDigest(sha256));
+    const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'ENOENT' ? new ArtifactNotFound(sha256) : error;
+    });
+    const verifier = new VerifyingStream(sha256);
+    const stages: Transform[] = this.key ? [decryptStream(this.key, sha256), verifier] : [verifier];
+    const source = handle.createReadStream({ highWaterMark: 256 * 1024 });
+    // The caller holds only the last stream, so every upstream failure must reach it.
+    pipeline(source, ...stages).catch((error: Error) => verifier.destroy(error));
+    return verifier;
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return fs.access(this.blobPath(assertDigest(sha256))).then(() => true, () => false);
+  }
+
+  async delete(sha256: string): Promise<boolean> {
+    try {
+      await fs.unlink(this.blobPath(assertDigest(sha256)));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<BlobEntry> {
+    for (const first of await readdirSorted(this.blobsDir)) {
+      for (const second of await readdirSorted(path.join(this.blobsDir, first))) {
+        for (const name of await readdirSorted(path.join(this.blobsDir, first, second))) {
+          if (!/^[0-9a-f]{64}$/.test(name)) continue;
+          const stat = await fs.stat(path.join(this.blobsDir, first, second, name)).catch(() => undefined);
+          if (stat) yield { sha256: name, storedBytes: stat.size, storedAt: stat.mtime };
+        }
+      }
+    }
+  }
+
+  async verify(sha256: string): Promise<BlobRef> {
+    const stream = await this.get(sha256);
+    let sizeBytes = 0;
+    await pipeline(stream, new PassThrough().on('data', (chunk: Buffer) => (sizeBytes += chunk.length)).resume());
+    return { sha256, sizeBytes };
+  }
+
+  private blobPath(sha256: string): string {
+    return path.join(this.blobsDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  private async publish(tmp: string, sha256: string): Promise<void> {
+    const target = this.blobPath(sha256);
+    const now = new Date();
+    // Stored once: if it is already there, only refresh its time so a GC pass in its grace period keeps it.
+    const existing = await fs.utimes(target, now, now).then(() => true, () => false);
+    if (existing) return;
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await fs.rename(tmp, target);
+    await fsyncDirectory(path.dirname(target));
+  }
+
+  private async removeDeadWritersTempFiles(): Promise<void> {
+    const staleBefore = Date.now() - (this.options.staleTempMillis ?? 24 * 3600_000);
+    for (const name of await fs.readdir(this.tmpDir)) {
+      const file = path.join(this.tmpDir, name);
+      const [pid, host] = name.split('@');
+      const writerGone = host === HOST ? !isAlive(Number(pid)) : (await fs.stat(file)).mtimeMs < staleBefore;
+      if (writerGone) await fs.rm(file, { force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readdirSorted(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir).catch(() => [] as string[])).sort();
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { ConsoleLogger, DynamicModule, Global, INestApplication, LoggerService, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { dirname, join } from 'node:path';
+import { intEnv, ServiceName, servicePort } from './config';
+import { GrpcErrorFilter } from './grpc-errors';
+import { HealthController, HealthRegistry } from './health';
+import { HttpHealthController } from './http-health';
+
+export interface GrpcPackage {
+  /** Proto package, e.g. 'pipewright.pipeline.v1'. */
+  package: string;
+  /** .proto files of that package, relative to protoRoot or absolute. */
+  protoPaths: string[];
+}
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  module: Type<unknown> | DynamicModule;
+  grpc?: { protoRoot: string; packages: GrpcPackage[] };
+  logger?: LoggerService;
+  /** Milliseconds SIGTERM waits for in-flight work before exiting anyway. */
+  shutdownGraceMs?: number;
+}
+
+export const healthProtoPath = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
+
+/** Loader options shared by every server and client: ts-proto's types assume exactly these. */
+export const protoLoaderOptions = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true, arrays: true } as const;
+
+@Global()
+@Module({ providers: [HealthRegistry], exports: [HealthRegistry], controllers: [HealthController, HttpHealthController] })
+class HealthModule {}
+
+export function httpPort(name: ServiceName, env: NodeJS.ProcessEnv = process.env): number {
+  return intEnv(`PIPEWRIGHT_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, servicePort(name, env) + 1000, env);
+}
+
+export interface RunningService {
+  app: INestApplication;
+  grpcPort: number;
+  httpPort: number;
+  health: HealthRegistry;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one Pipewright service: its module, the standard grpc.health.v1 service and its own gRPC
+ * API on its port, HTTP liveness/readiness beside it, JSON logs, and a clean exit on SIGTERM/SIGINT.
+ */
+export async function runService(def: ServiceDefinition): Promise<RunningService> {
+  const logger = def.logger ?? new ConsoleLogger(def.name, { json: true });
+  @Module({ imports: [HealthModule, def.module] })
+  class RootModule {}
+
+  const app = await NestFactory.create(RootModule, { logger, bufferLogs: true, abortOnError: false });
+  const grpcPort = servicePort(def.name);
+  const packages = def.grpc?.packages ?? [];
+  app.connectMicroservice<MicroserviceOptions>(
+    {
+      transport: Transport.GRPC,
+      options: {
+        url: `0.0.0.0:${grpcPort}`,
+        package: ['grpc.health.v1', ...packages.map((p) => p.package)],
+        protoPath: [healthProtoPath, ...packages.flatMap((p) => p.protoPaths.map((f) => (def.grpc && !f.startsWith('/') ? join(def.grpc.protoRoot, f) : f)))],
+        loader: { ...protoLoaderOptions, includeDirs: def.grpc ? [def.grpc.protoRoot] : [] },
+        gracefulShutdown: true,
+        maxReceiveMessageLength: 16 * 1024 * 1024,
+      },
+    },
+    { inheritAppConfig: true },
+  );
+  app.useGlobalFilters(new GrpcErrorFilter());
+  const health = app.get(HealthRegistry);
+  await app.startAllMicroservices();
+  const port = httpPort(def.name);
+  await app.listen(port, '0.0.0.0');
+  health.set('', 'SERVING');
+  logger.log(`${def.name} serving gRPC on :${grpcPort}, HTTP health on :${port}`, 'bootstrap');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      health.set('', 'NOT_SERVING');
+      logger.log(`${def.name} shutting down`, 'bootstrap');
+      await app.close();
+      logger.log(`${def.name} stopped`, 'bootstrap');
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.log(`received ${signal}`, 'bootstrap');
+    const grace = setTimeout(() => {
+      logger.error(`${def.name} did not stop within ${def.shutdownGraceMs ?? 15000} ms; exiting`, undefined, 'bootstrap');
+      process.exit(1);
+    }, def.shutdownGraceMs ?? 15000);
+    grace.unref();
+    stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error(`shutdown failed: ${error instanceof Error ? error.stack : String(error)}`, undefined, 'bootstrap');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  return { app, grpcPort, httpPort: port, health, stop };
+}

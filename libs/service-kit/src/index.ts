@@ -1,0 +1,5 @@
+export * from './config';
+export * from './grpc-errors';
+export * from './health';
+export * from './bootstrap';
+export * from './service-process';

@@ -1,0 +1,82 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { credentials, loadPackageDefinition, GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { healthProtoPath } from './bootstrap';
+
+/** The repository root, where services/<name>/src/main.ts live. */
+export const workspaceRoot = resolve(__dirname, '../../..');
+
+/** A Pipewright service running as its own OS process, as in production. */
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  /** Every line the process wrote to stdout and stderr so far. */
+  lines: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startServiceProcess(name: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(workspaceRoot, 'services', name, 'src/main.ts')], {
+    cwd: workspaceRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    name,
+    child,
+    lines,
+    exited,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+type HealthClient = InstanceType<ServiceClientConstructor> & {
+  Check(req: { service: string }, opts: { deadline: number }, cb: (err: Error | null, res?: { status: string }) => void): void;
+};
+
+export function healthClient(address: string): HealthClient {
+  const def = loadSync(healthProtoPath, { keepCase: false, enums: String, defaults: true });
+  const grpc = loadPackageDefinition(def) as unknown as { grpc: { health: { v1: GrpcObject & { Health: ServiceClientConstructor } } } };
+  return new grpc.grpc.health.v1.Health(address, credentials.createInsecure()) as HealthClient;
+}
+
+export function checkHealth(address: string, service = '', timeoutMs = 2000): Promise<string> {
+  const client = healthClient(address);
+  return new Promise((resolve, reject) => {
+    client.Check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(res!.status);
+    });
+  });
+}
+
+/** Polls until the service's gRPC health answers SERVING, or fails with what the process printed. */
+export async function waitUntilServing(address: string, proc?: ServiceProcess, timeoutMs = 60000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) {
+      throw new Error(`${proc.name} exited before serving:\n${proc.lines.slice(-30).join('\n')}`);
+    }
+    try {
+      if ((await checkHealth(address, '', 1000)) === 'SERVING') return;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${address} not SERVING within ${timeoutMs} ms (${String(last)})${proc ? `:\n${proc.lines.slice(-30).join('\n')}` : ''}`);
+}

@@ -1,0 +1,31 @@
+import { checkHealth, serviceAddress, serviceDefaults, ServiceName, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+
+const names = Object.keys(serviceDefaults) as ServiceName[];
+
+describe('the five services as processes', () => {
+  it.each(names)('%s boots, serves grpc.health.v1 SERVING, logs JSON and exits 0 on SIGTERM', async (name) => {
+    const proc = startServiceProcess(name);
+    try {
+      await waitUntilServing(serviceAddress(name), proc);
+      expect(await checkHealth(serviceAddress(name))).toBe('SERVING');
+      const res = await fetch(`http://127.0.0.1:${serviceDefaults[name] + 1000}/readyz`);
+      expect(res.status).toBe(200);
+    } finally {
+      const exit = await proc.stop('SIGTERM');
+      expect(exit).toEqual({ code: 0, signal: null });
+    }
+    expect(proc.lines.length).toBeGreaterThan(0);
+    for (const line of proc.lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(proc.lines.some((l) => JSON.parse(l).message?.includes('stopped'))).toBe(true);
+  });
+
+  it('reports an unknown health service as NOT_FOUND', async () => {
+    const proc = startServiceProcess('artifact');
+    try {
+      await waitUntilServing(serviceAddress('artifact'), proc);
+      await expect(checkHealth(serviceAddress('artifact'), 'no.such.Service')).rejects.toMatchObject({ code: 5 });
+    } finally {
+      await proc.stop();
+    }
+  });
+});
