@@ -87,7 +87,7 @@ export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = F
   let key: Buffer | undefined;
   let index = 0;
   let finished = false;
-  let buffer = Buffer.alloc(0);
+  let buffer: Buffer = Buffer.alloc(0);
 
   const openFrames = (self: Transform): void => {
     if (!key) {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
 import { assertKey, decryptStream, encryptStream } from './encryption';
@@ -55,7 +55,8 @@ export class FileBlobStore implements BlobStore {
     const stages: Transform[] = this.key ? [meter, encryptStream(this.key)] : [meter];
     try {
       // `flush` fsyncs before close: the rename below must never publish unwritten pages.
-      await pipeline(content, ...stages, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true }));
+      const source = content instanceof Readable ? content : Readable.from(content);
+      await pipeline([source, ...stages, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true })]);
       const sha256 = meter.digest();
       if (expected && expected !== sha256) throw new DigestMismatch(expected, sha256);
       await this.publish(tmp, sha256);
@@ -74,7 +75,7 @@ export class FileBlobStore implements BlobStore {
     const stages: Transform[] = this.key ? [decryptStream(this.key, sha256), verifier] : [verifier];
     const source = handle.createReadStream({ highWaterMark: 256 * 1024 });
     // The caller holds only the last stream, so every upstream failure must reach it.
-    pipeline(source, ...stages).catch((error: Error) => verifier.destroy(error));
+    pipeline([source, ...stages]).catch((error: Error) => verifier.destroy(error));
     return verifier;
   }
 

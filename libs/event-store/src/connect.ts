@@ -49,16 +49,17 @@ export async function connect(options: ConnectOptions): Promise<DataSource> {
       if (dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
       if (!isConnectionFailure(error)) throw error;
       const elapsed = Date.now() - started;
-      if (elapsed + delayMs > options.startDeadlineMs) {
+      if (elapsed >= options.startDeadlineMs) {
         const failure = new PostgresUnreachable(address, elapsed, attempt, error);
         options.logger.error({ address, attempts: attempt, elapsedMs: elapsed }, failure.message);
         throw failure;
       }
+      const waitMs = Math.min(delayMs, options.startDeadlineMs - elapsed);
       options.logger.warn(
-        { address, attempt, retryInMs: delayMs, error: errorText(error) },
-        `PostgreSQL at ${address} is unreachable; retrying in ${delayMs} ms`,
+        { address, attempt, retryInMs: waitMs, error: errorText(error) },
+        `PostgreSQL at ${address} is unreachable; retrying in ${waitMs} ms`,
       );
-      await sleep(delayMs);
+      await sleep(waitMs);
       delayMs = Math.min(delayMs * 2, 5000);
     }
   }

@@ -98,5 +98,43 @@ export function eventStoreMigrations(schema: string): Array<new () => MigrationI
     }
   }
 
-  return [EventStoreLog1732233600000, EventStoreOutbox1732233600001, EventStoreInboxProjections1732233600002];
+  class EventStoreAppendFunction1732233600003 implements MigrationInterface {
+    readonly name = 'EventStoreAppendFunction1732233600003';
+    async up(q: QueryRunner): Promise<void> {
+      // The whole append in one round trip (an append's cost is mostly its commit and round trips).
+      // Appends to one stream take turns on an advisory lock; in READ COMMITTED each statement of a
+      // volatile function takes a fresh snapshot, so the version check after the lock sees the
+      // previous append committed, and a conflict is reported without aborting the transaction.
+      // in_order is false when this transaction got its id before the one that wrote the stream's
+      // last event: in the (transaction, position) order readers use, its events would come first.
+      await q.query(`CREATE OR REPLACE FUNCTION ${t.schema}.append_events(
+          p_stream text, p_expected bigint, p_ids uuid[], p_types text[], p_data jsonb[], p_metadata jsonb[],
+          OUT actual bigint, OUT in_order boolean, OUT next_version bigint, OUT last_position bigint)
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+          PERFORM pg_advisory_xact_lock(hashtextextended('${t.events}:' || p_stream, 0));
+          WITH last AS (
+            SELECT e.stream_version, e.transaction_id FROM ${t.events} e WHERE e.stream_id = p_stream ORDER BY e.stream_version DESC LIMIT 1
+          ), cur AS (
+            SELECT coalesce((SELECT l.stream_version FROM last l), 0) AS v,
+                   coalesce((SELECT l.transaction_id <= pg_current_xact_id() FROM last l), true) AS ordered
+          ), ins AS (
+            INSERT INTO ${t.events} (stream_id, stream_version, event_id, type, data, metadata)
+            SELECT p_stream, cur.v + n.ord, n.id, n.type, n.data, n.metadata
+              FROM cur, unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS n(id, type, data, metadata, ord)
+             WHERE (p_expected IS NULL OR cur.v = p_expected) AND cur.ordered
+             ORDER BY n.ord
+            RETURNING stream_version AS sv, position AS pos
+          )
+          SELECT cur.v, cur.ordered, (SELECT max(i.sv) FROM ins i), (SELECT max(i.pos) FROM ins i)
+            INTO actual, in_order, next_version, last_position
+            FROM cur;
+        END $$`);
+    }
+    async down(q: QueryRunner): Promise<void> {
+      await q.query(`DROP FUNCTION IF EXISTS ${t.schema}.append_events(text, bigint, uuid[], text[], jsonb[], jsonb[])`);
+    }
+  }
+
+  return [EventStoreLog1732233600000, EventStoreOutbox1732233600001, EventStoreInboxProjections1732233600002, EventStoreAppendFunction1732233600003];
 }

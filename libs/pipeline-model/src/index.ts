@@ -1,1 +1,17 @@
 export * from './declaration';
+export * from './problems';
+export * from './names';
+export * from './read/read-document';
+export { ACTION_CATEGORIES, ACTION_OWNERS, CONDITION_RESULTS, EXECUTION_MODES, PIPELINE_TYPES } from './read/pipeline-shape';
+export * from './registry/action-type';
+export * from './registry/aws-catalog';
+export * from './registry/built-in';
+export * from './registry/custom-action-type';
+export * from './registry/registry';
+export * from './validate/options';
+export { validatePipeline } from './validate/validate-pipeline';
+export { CODEPIPELINE_VARIABLES, variableReferences, type VariableReference } from './validate/variables';
+export { TRIGGER_SOURCE_TYPES } from './validate/triggers';
+export * from './import-pipeline';
+export * from './awaiting-worker';
+export * from './pipeline-lifecycle';

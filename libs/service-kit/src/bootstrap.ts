@@ -3,22 +3,17 @@ import { ConsoleLogger, DynamicModule, Global, INestApplication, LoggerService, 
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { dirname, join } from 'node:path';
+import { grpcTransportOptions, ServiceName as ContractServiceName } from '@pipewright/contracts';
 import { intEnv, ServiceName, servicePort } from './config';
 import { GrpcErrorFilter } from './grpc-errors';
 import { HealthController, HealthRegistry } from './health';
 import { HttpHealthController } from './http-health';
 
-export interface GrpcPackage {
-  /** Proto package, e.g. 'pipewright.pipeline.v1'. */
-  package: string;
-  /** .proto files of that package, relative to protoRoot or absolute. */
-  protoPaths: string[];
-}
-
 export interface ServiceDefinition {
   name: ServiceName;
   module: Type<unknown> | DynamicModule;
-  grpc?: { protoRoot: string; packages: GrpcPackage[] };
+  /** The gRPC services of @pipewright/contracts this process serves (health is always served). */
+  serves?: ContractServiceName[];
   logger?: LoggerService;
   /** Milliseconds SIGTERM waits for in-flight work before exiting anyway. */
   shutdownGraceMs?: number;
@@ -26,8 +21,6 @@ export interface ServiceDefinition {
 
 export const healthProtoPath = join(dirname(require.resolve('grpc-health-check/package.json')), 'proto/health/v1/health.proto');
 
-/** Loader options shared by every server and client: ts-proto's types assume exactly these. */
-export const protoLoaderOptions = { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true, arrays: true } as const;
 
 @Global()
 @Module({ providers: [HealthRegistry], exports: [HealthRegistry], controllers: [HealthController, HttpHealthController] })
@@ -56,15 +49,15 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
 
   const app = await NestFactory.create(RootModule, { logger, bufferLogs: true, abortOnError: false });
   const grpcPort = servicePort(def.name);
-  const packages = def.grpc?.packages ?? [];
+  const transport = grpcTransportOptions(...(def.serves ?? []));
   app.connectMicroservice<MicroserviceOptions>(
     {
       transport: Transport.GRPC,
       options: {
         url: `0.0.0.0:${grpcPort}`,
-        package: ['grpc.health.v1', ...packages.map((p) => p.package)],
-        protoPath: [healthProtoPath, ...packages.flatMap((p) => p.protoPaths.map((f) => (def.grpc && !f.startsWith('/') ? join(def.grpc.protoRoot, f) : f)))],
-        loader: { ...protoLoaderOptions, includeDirs: def.grpc ? [def.grpc.protoRoot] : [] },
+        package: ['grpc.health.v1', ...transport.package],
+        protoPath: [healthProtoPath, ...transport.protoPath],
+        loader: transport.loader,
         gracefulShutdown: true,
         maxReceiveMessageLength: 16 * 1024 * 1024,
       },

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { commonV1, errorMetadataKeys } from '@pipewright/contracts';
 import { DomainError, DomainErrorCode } from '@pipewright/decider';
 import { Observable, throwError } from 'rxjs';
 
@@ -10,11 +11,6 @@ export interface Problem {
   message: string;
 }
 
-/**
- * Trailing metadata key holding the problems as JSON, so clients get every problem with its path
- * without parsing the message. The message repeats them readably for people.
- */
-export const PROBLEMS_METADATA_KEY = 'pipewright-problems';
 
 const codes: Record<DomainErrorCode, GrpcStatus> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
@@ -38,6 +34,13 @@ function problemsOf(error: DomainError): Problem[] | undefined {
   return Array.isArray(problems) ? (problems as Problem[]) : undefined;
 }
 
+/** Reads the problems back out of a failed call's trailing metadata (clients, tests, the CLI). */
+export function problemsFromMetadata(metadata: Metadata | undefined): Problem[] {
+  const raw = metadata?.get(errorMetadataKeys.problems)[0];
+  if (!raw || typeof raw === 'string') return [];
+  return commonV1.ValidationProblems.decode(raw).problems;
+}
+
 /** The one place domain errors become gRPC statuses. */
 export function toGrpcError(error: unknown): GrpcError {
   const metadata = new Metadata();
@@ -45,10 +48,11 @@ export function toGrpcError(error: unknown): GrpcError {
     const problems = problemsOf(error);
     let message = error.message;
     if (problems?.length) {
-      metadata.set(PROBLEMS_METADATA_KEY, JSON.stringify(problems));
-      message += ': ' + problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+      // Every problem with its path, for programs; the message repeats them, one per line, for people.
+      metadata.set(errorMetadataKeys.problems, Buffer.from(commonV1.ValidationProblems.encode({ problems }).finish()));
+      message += '\n' + problems.map((p) => `${p.path}: ${p.message}`).join('\n');
     }
-    metadata.set('pipewright-error', error.name);
+    metadata.set(errorMetadataKeys.errorCode, error.name);
     return { code: codes[error.code], message, details: message, metadata };
   }
   if (error instanceof RpcException) {

@@ -1,0 +1,7 @@
+export * from './blob-store';
+export * from './errors';
+export { FileBlobStore, type FileBlobStoreOptions } from './file-blob-store';
+export { encryptStream, decryptStream, FRAME_BYTES } from './encryption';
+export * from './garbage-collection';
+export { packDirectory } from './pack-directory';
+export { extractArchive, type ExtractReport } from './extract-archive';

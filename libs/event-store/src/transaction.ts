@@ -1,0 +1,58 @@
+import type { QueryRunner } from 'typeorm';
+import { appendEvents, type WriteContext } from './append';
+import { readStream, type Query } from './reads';
+import type { AppendOptions, AppendResult, ExpectedVersion, NewEvent, NewOutboxMessage, RecordedEvent } from './types';
+
+/**
+ * One PostgreSQL transaction of a service: events, outbox messages, inbox marks and read-model
+ * writes commit or roll back together. Obtained from `EventStore.transaction`.
+ */
+export class EventStoreTransaction {
+  constructor(
+    private readonly runner: QueryRunner,
+    private readonly ctx: WriteContext,
+  ) {}
+
+  /** Raw SQL in this transaction (read models, service tables); returns the rows. */
+  readonly query: Query = async (sql, params) => {
+    const result = await this.runner.query(sql, params as any[], true);
+    return result.records;
+  };
+
+  append(streamId: string, expectedVersion: ExpectedVersion, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    return appendEvents(this.query, this.ctx, streamId, expectedVersion, events, options);
+  }
+
+  readStream(streamId: string, options?: { fromVersion?: number; limit?: number }): Promise<RecordedEvent[]> {
+    return readStream(this.query, this.ctx, streamId, options);
+  }
+
+  /** Messages the relay publishes once this transaction commits, in this order. */
+  async enqueueOutbox(messages: readonly NewOutboxMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.query(
+      `INSERT INTO ${this.ctx.tables.outbox} (topic, key, value, headers)
+       SELECT m.topic, m.key, m.value, m.headers
+         FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) WITH ORDINALITY AS m(topic, key, value, headers, ord)
+        ORDER BY m.ord`,
+      [
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key ?? null),
+        messages.map((m) => (typeof m.value === 'string' ? Buffer.from(m.value) : Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength))),
+        messages.map((m) => JSON.stringify(m.headers ?? {})),
+      ],
+    );
+  }
+
+  /**
+   * Records that `consumer` handled `messageId`; false when it already had, so the caller skips the
+   * message. Concurrent duplicates wait for each other: exactly one sees true.
+   */
+  async markProcessed(consumer: string, messageId: string): Promise<boolean> {
+    const rows = await this.query(
+      `INSERT INTO ${this.ctx.tables.inbox} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted`,
+      [consumer, messageId],
+    );
+    return rows.length === 1;
+  }
+}

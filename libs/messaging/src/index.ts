@@ -1,0 +1,20 @@
+export { Topics, DEFAULT_PARTITIONS, DEAD_LETTER_PARTITIONS, defaultPartitions, topicCatalog, deadLetterTopic, type TopicName, type TopicSpec } from './topics';
+export {
+  CloudEventHeaders,
+  CONTENT_TYPE_JSON,
+  CONTENT_TYPE_PROTOBUF,
+  SPEC_VERSION,
+  decodeCloudEvent,
+  encodeCloudEvent,
+  headerString,
+  jsonData,
+  readJsonData,
+  type CloudEvent,
+  type EncodedCloudEvent,
+} from './cloudevents';
+export { KafkaUnreachable, MalformedMessage, MessagingNotRunning } from './errors';
+export { KafkaMessaging, type MessagingOptions, type OutgoingEvent } from './kafka-messaging';
+export { DeadLetterHeaders, type EventHandler, type ReceivedEvent, type SubscribeOptions, type Subscription } from './subscription';
+export type { ConnectOptions } from './connect';
+export type { MessagingLogger } from './logger';
+export { MessagingModule, MESSAGING_OPTIONS, type MessagingModuleAsyncOptions } from './messaging.module';

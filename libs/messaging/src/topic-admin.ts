@@ -1,0 +1,39 @@
+import type { Admin } from 'kafkajs';
+import type { MessagingLogger } from './logger';
+import type { TopicSpec } from './topics';
+
+/**
+ * Creates missing topics with explicit partition counts (the broker does not auto-create).
+ * Idempotent and safe when several services race to create the same topic. An existing topic
+ * keeps its partitions: adding some would move keys to other partitions and break ordering.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], logger: MessagingLogger): Promise<void> {
+  const wanted = new Map<string, number>();
+  for (const spec of specs) {
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) throw new TypeError(`topic ${spec.name}: partitions must be a positive integer`);
+    wanted.set(spec.name, Math.max(spec.partitions, wanted.get(spec.name) ?? 0));
+  }
+  if (wanted.size === 0) return;
+
+  for (let attempt = 1; ; attempt++) {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...wanted].filter(([name]) => !existing.has(name));
+    if (missing.length === 0) break;
+    try {
+      await admin.createTopics({ topics: missing.map(([topic, numPartitions]) => ({ topic, numPartitions })), waitForLeaders: true });
+      logger.info({ topics: missing.map(([name, partitions]) => `${name}:${partitions}`) }, 'created Kafka topics');
+      break;
+    } catch (error) {
+      // Another process created some of them meanwhile: list again and create the rest.
+      if (attempt >= 3) throw error;
+    }
+  }
+
+  const metadata = await admin.fetchTopicMetadata({ topics: [...wanted.keys()] });
+  for (const topic of metadata.topics) {
+    const asked = wanted.get(topic.name) ?? 0;
+    if (topic.partitions.length < asked) {
+      logger.warn({ topic: topic.name, partitions: topic.partitions.length, asked }, `topic ${topic.name} has fewer partitions than configured; left as it is`);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { createServer } from 'node:net';
+import { uniqueName } from '@pipewright/testing';
+import { KafkaUnreachable, MessagingNotRunning } from '../src/errors';
+import { admin, collectingLogger, newMessaging } from './support';
+
+jest.setTimeout(60_000);
+
+/** A loopback port where nothing listens. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe('KafkaMessaging start', () => {
+  it('creates the topics it needs with the asked partition counts, idempotently', async () => {
+    const three = uniqueName('topics3');
+    const two = uniqueName('topics2');
+    const topics = [
+      { name: three, partitions: 3 },
+      { name: two, partitions: 2 },
+    ];
+    const first = newMessaging({ topics });
+    const second = newMessaging({ topics: [...topics, { name: uniqueName('topics1'), partitions: 1 }] });
+    const client = admin();
+    try {
+      await first.start();
+      await first.start();
+      await second.start();
+      await client.connect();
+      const metadata = await client.fetchTopicMetadata({ topics: [three, two] });
+      const counts = Object.fromEntries(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+      expect(counts).toEqual({ [three]: 3, [two]: 2 });
+    } finally {
+      await Promise.all([first.close(), second.close(), client.disconnect()]);
+    }
+  });
+
+  it('refuses to publish before start and after close', async () => {
+    const messaging = newMessaging();
+    await expect(messaging.publish('any', [])).rejects.toThrow(MessagingNotRunning);
+    await messaging.start();
+    await messaging.close();
+    await expect(messaging.publish('any', [])).rejects.toThrow(/closed/);
+    await expect(messaging.start()).rejects.toThrow(MessagingNotRunning);
+  });
+
+  it('fails with a clear error naming Kafka and the address when no broker answers', async () => {
+    const port = await closedPort();
+    const { logger, lines } = collectingLogger();
+    const messaging = newMessaging({ brokers: [`127.0.0.1:${port}`], logger, connect: { deadlineMs: 1_500, initialBackoffMs: 100, maxBackoffMs: 400 } });
+
+    const failure = messaging.start();
+    await expect(failure).rejects.toThrow(KafkaUnreachable);
+    await expect(failure).rejects.toThrow(new RegExp(`^Kafka unreachable at 127\\.0\\.0\\.1:${port} after \\d+ attempt\\(s\\): .+`));
+
+    const retries = lines().filter((line) => line.level === 'warn').map((line) => line.msg as string);
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries[0]).toBe(`Kafka unreachable at 127.0.0.1:${port}, retrying in 100 ms`);
+    expect(retries[1]).toBe(`Kafka unreachable at 127.0.0.1:${port}, retrying in 200 ms`);
+    await messaging.close();
+  });
+});
