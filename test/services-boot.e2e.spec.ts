@@ -16,7 +16,7 @@ describe('the five services as processes', () => {
     }
     expect(proc.lines.length).toBeGreaterThan(0);
     for (const line of proc.lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(proc.lines.some((l) => JSON.parse(l).message?.includes('stopped'))).toBe(true);
+    expect(proc.lines.some((l) => (JSON.parse(l).msg ?? JSON.parse(l).message ?? '').includes('stopped'))).toBe(true);
   });
 
   it('reports an unknown health service as NOT_FOUND', async () => {

@@ -47,14 +47,18 @@ export function encryptStream(masterKey: Buffer, frameBytes = FRAME_BYTES): Tran
   let pending: Buffer[] = [];
   let pendingBytes = 0;
 
-  const seal = (plain: Buffer, final: boolean): Buffer => {
+  // Pushes length, ciphertext and tag separately: no extra copy of each frame.
+  const seal = (self: Transform, plain: Buffer, final: boolean): void => {
     const cipher = createCipheriv('aes-256-gcm', key, nonce(index));
     cipher.setAAD(aad(index, final));
     index += 1;
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    const body = plain.length ? cipher.update(plain) : Buffer.alloc(0);
+    cipher.final();
     const length = Buffer.alloc(LENGTH_BYTES);
     length.writeUInt32BE(body.length);
-    return Buffer.concat([length, body, cipher.getAuthTag()]);
+    self.push(length);
+    if (body.length) self.push(body);
+    self.push(cipher.getAuthTag());
   };
 
   return new Transform({
@@ -66,16 +70,19 @@ export function encryptStream(masterKey: Buffer, frameBytes = FRAME_BYTES): Tran
       pending.push(chunk);
       pendingBytes += chunk.length;
       // Keep back one full frame: only at the end do we know which frame is final.
-      while (pendingBytes > frameBytes) {
-        const all = Buffer.concat(pending);
-        this.push(seal(all.subarray(0, frameBytes), false));
-        pending = [all.subarray(frameBytes)];
-        pendingBytes = all.length - frameBytes;
+      if (pendingBytes > frameBytes) {
+        let all = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+        while (all.length > frameBytes) {
+          seal(this, all.subarray(0, frameBytes), false);
+          all = all.subarray(frameBytes);
+        }
+        pending = [all];
+        pendingBytes = all.length;
       }
       callback();
     },
     flush(callback: TransformCallback) {
-      this.push(seal(Buffer.concat(pending), true));
+      seal(this, Buffer.concat(pending), true);
       pending = [];
       callback();
     },
@@ -118,7 +125,8 @@ export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = F
       const decipher = createDecipheriv('aes-256-gcm', key!, nonce(index));
       decipher.setAAD(aad(index, final));
       decipher.setAuthTag(tag);
-      const plain = Buffer.concat([decipher.update(body), decipher.final()]);
+      const plain = decipher.update(body);
+      decipher.final(); // throws unless the tag authenticates body, index and final flag
       if (final) finished = true;
       return plain;
     } catch {

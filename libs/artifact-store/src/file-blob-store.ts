@@ -73,7 +73,7 @@ export class FileBlobStore implements BlobStore {
     });
     const verifier = new VerifyingStream(sha256);
     const stages: Transform[] = this.key ? [decryptStream(this.key, sha256), verifier] : [verifier];
-    const source = handle.createReadStream({ highWaterMark: 256 * 1024 });
+    const source = handle.createReadStream();
     // The caller holds only the last stream, so every upstream failure must reach it.
     pipeline([source, ...stages]).catch((error: Error) => verifier.destroy(error));
     return verifier;

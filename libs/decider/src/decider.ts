@@ -39,4 +39,4 @@ export abstract class DomainError extends Error {
 }
 
 /** The kinds of refusal the domain speaks of; the gRPC edge maps each to a status code. */
-export type DomainErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ABORTED' | 'ALREADY_EXISTS' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED';
+export type DomainErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ABORTED' | 'ALREADY_EXISTS' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';

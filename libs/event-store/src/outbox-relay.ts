@@ -27,6 +27,7 @@ export class OutboxRelay {
   private running = false;
   private notified = false;
   private wake: (() => void) | undefined;
+  private stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
   private current: Checkpoint = START;
 
@@ -47,13 +48,14 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopSignal = new AbortController();
     this.loop = this.run();
   }
 
   /** Finishes the batch in hand, saves its checkpoint and lets go of the connection. */
   async stop(): Promise<void> {
     this.running = false;
-    this.signal();
+    this.stopSignal.abort();
     await this.loop;
     this.loop = undefined;
   }
@@ -71,7 +73,7 @@ export class OutboxRelay {
         backoffMs = 100;
       } catch (error) {
         this.store.logger.error({ relay: this.name, error: errorText(error), retryInMs: backoffMs }, 'outbox relay failed; restarting');
-        await this.pause(backoffMs);
+        await this.pause(backoffMs, false);
         backoffMs = Math.min(backoffMs * 2, 10_000);
       }
     }
@@ -90,7 +92,7 @@ export class OutboxRelay {
       while (this.running) {
         const [{ leader }] = await runner.query(`SELECT pg_try_advisory_lock(${lockKey(1)}) AS leader`, [leaderKey]);
         if (leader) break;
-        await this.pause(this.pollIntervalMs);
+        await this.pause(this.pollIntervalMs, false);
       }
       const [saved] = await runner.query(`SELECT transaction_id, position FROM ${t.outboxCheckpoint} WHERE relay = $1`, [this.name]);
       this.current = saved ? checkpointOf(saved) : START;
@@ -145,13 +147,13 @@ export class OutboxRelay {
     }
   }
 
-  /** Sleeps up to `ms`, or less when a notification (or stop) arrives. */
-  private async pause(ms: number): Promise<void> {
-    if (this.notified || !this.running) return;
-    const ac = new AbortController();
-    this.wake = () => ac.abort();
+  /** Sleeps up to `ms`; stop ends it, and so does a notification when `wakeOnNotify`. */
+  private async pause(ms: number, wakeOnNotify = true): Promise<void> {
+    if (!this.running || (wakeOnNotify && this.notified)) return;
+    const notified = new AbortController();
+    if (wakeOnNotify) this.wake = () => notified.abort();
     try {
-      await sleep(ms, undefined, { signal: ac.signal });
+      await sleep(ms, undefined, { signal: AbortSignal.any([this.stopSignal.signal, notified.signal]) });
     } catch {
       // woken
     } finally {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Consumer } from 'kafkajs';
-import { testEnv, uniqueName, workspaceRoot } from '@pipewright/testing';
+import { testEnv, uniqueName } from '@pipewright/testing';
 import { openEventStore, type EventStore } from '../src';
 import { consume, createTopic, deleteTopic, firstOccurrences, testKafka, waitFor } from './kafka';
 
@@ -21,7 +21,7 @@ const relays: ChildProcess[] = [];
 
 function startRelay(): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'relay-main.ts')], {
-    cwd: workspaceRoot,
+    cwd: resolve(__dirname, '../../..'),
     env: {
       ...process.env,
       DATABASE_URL: testEnv().databaseUrl,

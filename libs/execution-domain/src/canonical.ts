@@ -19,6 +19,6 @@ export function canonical<T>(value: T): T {
 export type DataOf<E extends { type: string; data: unknown }, T extends E['type']> = Extract<E, { type: T }>['data'];
 
 /** `{ type, data }` with canonical data; the one way events (and lane/execution commands from react) are made. */
-export function message<E extends { type: string; data: unknown }>() {
+export function eventFactory<E extends { type: string; data: unknown }>() {
   return <T extends E['type']>(type: T, data: DataOf<E, T>): Extract<E, { type: T }> => ({ type, data: canonical(data) }) as Extract<E, { type: T }>;
 }

@@ -1,3 +1,12 @@
+/**
+ * The orchestrator's pure execution engine.
+ * - executionDecider: one stream per pipeline execution (commands → events → state).
+ * - outputsOf(stateBefore, events): what the adapter persists beside the events (job requests,
+ *   job cancellations, timers, state-change publications, commands for the lanes stream).
+ * - pipelineLanesDecider: one stream per pipeline (stage locks by execution mode, transitions).
+ * - lanesCommandsFor / executionCommandsFor: the process manager between the two.
+ * - pipelineExecutionView(state): GetPipelineExecution / GetPipelineState's per-execution parts.
+ */
 export * from './ids';
 export * from './time';
 export * from './canonical';

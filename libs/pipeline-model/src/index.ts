@@ -15,3 +15,4 @@ export { TRIGGER_SOURCE_TYPES } from './validate/triggers';
 export * from './import-pipeline';
 export * from './awaiting-worker';
 export * from './pipeline-lifecycle';
+export * from './cloudformation/from-cloudformation';

@@ -1,6 +1,6 @@
 /**
  * CodePipeline's naming constraints (API reference), and recognition of the placeholders people
- * leave in templates (`PLACEHOLDER`, `%Name%`, `{{Name}}`, `${NAME}`): a value that breaks a
+ * leave in templates (`PLACEHOLDER`, `%Name%`, `{{Name}}`): a value that breaks a
  * constraint only because of a placeholder is a warning, since it will be filled in before use.
  */
 export interface NameConstraint {
@@ -31,7 +31,9 @@ function fits(name: string, constraint: NameConstraint): boolean {
   return name.length >= 1 && name.length <= constraint.maxLength && constraint.pattern.test(name);
 }
 
-const PLACEHOLDER_TOKENS = [/PLACEHOLDER/g, /%[A-Za-z][\w-]*%/g, /\{\{[^{}]+\}\}/g, /\$\{[^{}]+\}/g];
+// `{{…}}` also covers CloudFormation dynamic references and the intrinsics fromCloudFormation renders.
+// Shell-style `${NAME}` is not here: outside Fn::Sub it is literal text, and invalid in a name.
+const PLACEHOLDER_TOKENS = [/PLACEHOLDER/g, /%[A-Za-z][\w-]*%/g, /\{\{[^{}]+\}\}/g];
 
 export function containsPlaceholder(value: string): boolean {
   return PLACEHOLDER_TOKENS.some((token) => new RegExp(token.source).test(value));

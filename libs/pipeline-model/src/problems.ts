@@ -65,7 +65,8 @@ export type ProblemRule =
   | 'trigger.filters.count'
   | 'trigger.criteria.count'
   | 'trigger.push.tags-exclusive'
-  | 'trigger.pull-request.events';
+  | 'trigger.pull-request.events'
+  | 'cloudformation.no-pipeline';
 
 export type WarningRule =
   | 'document.metadata-ignored'
@@ -81,7 +82,11 @@ export type WarningRule =
   | 'action.type.awaits-worker'
   | 'stage.blockers.not-honoured'
   | 'stage.conditions.not-honoured'
-  | 'stage.on-failure.not-honoured';
+  | 'stage.on-failure.not-honoured'
+  | 'cloudformation.intrinsic'
+  | 'cloudformation.name-generated'
+  | 'cloudformation.property-ignored'
+  | 'cloudformation.resource-ignored';
 
 export interface Problem {
   path: string;

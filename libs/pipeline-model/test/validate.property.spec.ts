@@ -4,6 +4,9 @@ import { ActionDeclaration, importPipeline, PipelineDeclaration, readPipelineDoc
 import { problemsOf, registry } from './fixtures';
 import { generatePipeline } from './pipeline-arbitrary';
 
+// 60 generated pipelines per property keeps the suite quick on shared machines.
+fc.configureGlobal({ numRuns: 60 });
+
 type G = fc.GeneratorValue;
 type Expected = { path: string; rule: string };
 const int = (g: G, min: number, max: number): number => g(fc.integer, { min, max });

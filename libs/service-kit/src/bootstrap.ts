@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { ConsoleLogger, DynamicModule, Global, INestApplication, LoggerService, Module, Type } from '@nestjs/common';
+import { DynamicModule, Global, INestApplication, LoggerService, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { dirname, join } from 'node:path';
+import { createLogger, JsonNestLogger } from '@pipewright/telemetry';
 import { grpcTransportOptions, ServiceName as ContractServiceName } from '@pipewright/contracts';
 import { intEnv, ServiceName, servicePort } from './config';
 import { GrpcErrorFilter } from './grpc-errors';
@@ -43,11 +44,16 @@ export interface RunningService {
  * API on its port, HTTP liveness/readiness beside it, JSON logs, and a clean exit on SIGTERM/SIGINT.
  */
 export async function runService(def: ServiceDefinition): Promise<RunningService> {
-  const logger = def.logger ?? new ConsoleLogger(def.name, { json: true });
+  const logger = def.logger ?? new JsonNestLogger(createLogger(def.name));
+  // Node prints process warnings as plain text on stderr; every line a service writes is JSON.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn(`${warning.name}: ${warning.message}`, 'process'));
   @Module({ imports: [HealthModule, def.module] })
   class RootModule {}
 
   const app = await NestFactory.create(RootModule, { logger, bufferLogs: true, abortOnError: false });
+  // Before connectMicroservice: the gRPC side inherits the app's config as it is at that moment.
+  app.useGlobalFilters(new GrpcErrorFilter());
   const grpcPort = servicePort(def.name);
   const transport = grpcTransportOptions(...(def.serves ?? []));
   app.connectMicroservice<MicroserviceOptions>(
@@ -64,7 +70,6 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
     },
     { inheritAppConfig: true },
   );
-  app.useGlobalFilters(new GrpcErrorFilter());
   const health = app.get(HealthRegistry);
   await app.startAllMicroservices();
   const port = httpPort(def.name);

@@ -20,6 +20,7 @@ const codes: Record<DomainErrorCode, GrpcStatus> = {
   ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
   PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
   RESOURCE_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
+  DATA_LOSS: GrpcStatus.DATA_LOSS,
 };
 
 export interface GrpcError {

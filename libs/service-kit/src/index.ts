@@ -3,3 +3,5 @@ export * from './grpc-errors';
 export * from './health';
 export * from './bootstrap';
 export * from './service-process';
+export * from './event-sourcing.module';
+export * from './grpc-client';

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { workspaceRoot } from '@pipewright/service-kit';
+import { join, resolve } from 'node:path';
 
 /**
  * Where the tests' Kafka and PostgreSQL are, resolved in one place:
@@ -15,7 +14,8 @@ export interface TestInfrastructure {
   source: 'given' | 'testcontainers' | 'local-script';
 }
 
-export { workspaceRoot };
+/** The repository root (this file is libs/testing/src/infrastructure.ts). */
+export const workspaceRoot = resolve(__dirname, '../../..');
 
 export function dockerAnswers(): boolean {
   if (!existsSync('/var/run/docker.sock') && !process.env.DOCKER_HOST) return false;

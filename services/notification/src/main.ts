@@ -1,3 +1,4 @@
+import './otel';
 import { runService } from '@pipewright/service-kit';
 import { NotificationModule } from './notification.module';
 

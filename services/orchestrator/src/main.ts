@@ -1,7 +1,8 @@
+import './otel';
 import { runService } from '@pipewright/service-kit';
 import { OrchestratorModule } from './orchestrator.module';
 
-runService({ name: 'orchestrator', module: OrchestratorModule }).catch((error: unknown) => {
+runService({ name: 'orchestrator', module: OrchestratorModule, serves: ['ExecutionService'] }).catch((error: unknown) => {
   console.error(JSON.stringify({ level: 'fatal', service: 'orchestrator', msg: 'failed to start', error: error instanceof Error ? error.message : String(error) }));
   process.exit(1);
 });

@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { EventSourcingModule } from '@pipewright/service-kit';
+import { PipelinesModule } from './pipelines/pipelines.module';
 
-@Module({})
+@Module({
+  imports: [EventSourcingModule.forService({ service: 'pipeline-definition', schema: 'pipeline_definition' }), PipelinesModule],
+})
 export class PipelineDefinitionModule {}

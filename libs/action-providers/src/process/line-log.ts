@@ -16,7 +16,11 @@ export class LineLog {
 
   /** Flushes unterminated output, e.g. when a process exits. */
   end(): void {
-    for (const [name, rest] of this.partial) if (rest) this.line(rest), this.partial.set(name, '');
+    for (const [name, rest] of this.partial) {
+      if (!rest) continue;
+      this.line(rest);
+      this.partial.set(name, '');
+    }
   }
 
   line(text: string): void {

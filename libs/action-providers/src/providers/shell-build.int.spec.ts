@@ -17,7 +17,7 @@ async function shellJob(files: Record<string, string>, overrides: Parameters<typ
   return job;
 }
 
-const failed = (outcome: JobOutcome) => (outcome.status === 'Failed' ? outcome : fail(`expected a failure, got ${JSON.stringify(outcome)}`));
+const failed = (outcome: JobOutcome) => (outcome.status === 'Failed' ? outcome : (() => { throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`); })());
 
 /** Pids a script recorded, once it recorded `count` of them. */
 async function recordedPids(file: string, count: number): Promise<number[]> {

@@ -1,6 +1,6 @@
 import type { Event } from '@pipewright/decider';
 import type { ActionTypeId, EnvironmentVariable, PipelineDeclaration, RetryMode } from '@pipewright/pipeline-model';
-import { message } from '../canonical';
+import { eventFactory } from '../canonical';
 import type {
   ArtifactRef,
   CurrentRevision,
@@ -162,4 +162,4 @@ export type ExecutionEvent =
   | PipelineExecutionSuperseded;
 
 /** Builds an execution event with canonical data. */
-export const executionEvent = message<ExecutionEvent>();
+export const executionEvent = eventFactory<ExecutionEvent>();

@@ -1,6 +1,6 @@
 import type { Command, Event } from '@pipewright/decider';
 import type { ExecutionMode } from '@pipewright/pipeline-model';
-import { message } from '../canonical';
+import { eventFactory } from '../canonical';
 
 /** Per-pipeline coordination: which execution may be in which stage, and the stage transitions. */
 export type RequestStageEntry = Command<
@@ -34,8 +34,8 @@ export type LanesEvent =
   | Event<'TransitionDisabled', { stageName: string; reason: string; changedBy?: string; at: string }>
   | Event<'TransitionEnabled', { stageName: string; changedBy?: string; at: string }>;
 
-export const lanesCommand = message<LanesCommand>();
-export const lanesEvent = message<LanesEvent>();
+export const lanesCommand = eventFactory<LanesCommand>();
+export const lanesEvent = eventFactory<LanesEvent>();
 
 export interface WaitingExecution {
   pipelineExecutionId: string;

@@ -1,0 +1,129 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
+import { PipelineDeclaration, Tag } from '@pipewright/pipeline-model';
+import { InvalidRequest } from './errors';
+import { PipelinesHandler } from './pipelines.handler';
+
+type Request<K extends keyof pipelineV1.PipelineServiceController> = Parameters<pipelineV1.PipelineServiceController[K]>[0];
+
+const toMessage = (declaration: PipelineDeclaration) => pipelineV1.PipelineDeclaration.fromJSON(declaration);
+const tagMap = (tags: readonly Tag[] | null | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
+const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([key, value]) => ({ key, value }));
+
+/** A resource ARN as CodePipeline writes it (arn:…:codepipeline:region:account:name) or the bare name. */
+function pipelineNameOf(resourceArn: string): string {
+  if (!resourceArn) throw new InvalidRequest('resource_arn', 'resource_arn is required');
+  return resourceArn.startsWith('arn:') ? resourceArn.split(':').slice(5).join(':') : resourceArn;
+}
+
+function requireName(name: string | null | undefined, path = 'name'): string {
+  if (!name) throw new InvalidRequest(path, `${path} is required`);
+  return name;
+}
+
+/** Paging: next_token is the last name (or version) of the previous page. */
+function pageSize(maxResults: number | null | undefined): number {
+  if (maxResults === null || maxResults === undefined || maxResults === 0) return 100;
+  if (maxResults < 1 || maxResults > 1000) throw new InvalidRequest('max_results', 'max_results must be between 1 and 1000');
+  return maxResults;
+}
+
+/** gRPC adapter of PipelineService: proto messages in and out, nothing else. */
+@Controller()
+export class PipelinesController implements Partial<pipelineV1.PipelineServiceController> {
+  constructor(private readonly handler: PipelinesHandler) {}
+
+  @GrpcMethod('PipelineService')
+  async createPipeline(request: Request<'createPipeline'>): Promise<pipelineV1.CreatePipelineResponse> {
+    const accepted = this.handler.accept(request);
+    const tags = { ...tagMap(accepted.tags), ...tagMap(request.tags) };
+    const [created] = await this.handler.execute(accepted.declaration.name, { type: 'CreatePipeline', data: { declaration: accepted.declaration, tags, now: new Date().toISOString() } });
+    if (created.type !== 'PipelineCreated') throw new Error('CreatePipeline decided no PipelineCreated');
+    return {
+      pipeline: toMessage(created.data.declaration),
+      tags: tagList(tags),
+      warnings: accepted.warnings.map(({ path, message }) => ({ path, message })),
+      actionsAwaitingWorker: this.handler.awaitingWorker(accepted.declaration).map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
+    };
+  }
+
+  @GrpcMethod('PipelineService')
+  async getPipeline(request: Request<'getPipeline'>): Promise<pipelineV1.GetPipelineResponse> {
+    const name = requireName(request.name);
+    const { state, version } = await this.handler.get(name, request.version ?? undefined);
+    const latest = state.versions[state.versions.length - 1];
+    return {
+      pipeline: toMessage(version.declaration),
+      metadata: { pipelineArn: `arn:pipewright:codepipeline:::${name}`, created: timestampFromDate(new Date(state.created)), updated: timestampFromDate(new Date(state.updated)), version: latest.version },
+    };
+  }
+
+  @GrpcMethod('PipelineService')
+  async updatePipeline(request: Request<'updatePipeline'>): Promise<pipelineV1.UpdatePipelineResponse> {
+    const accepted = this.handler.accept(request);
+    const [updated] = await this.handler.execute(accepted.declaration.name, {
+      type: 'UpdatePipeline',
+      data: { declaration: accepted.declaration, expectedVersion: request.expectedVersion ?? undefined, now: new Date().toISOString() },
+    });
+    if (updated.type !== 'PipelineUpdated') throw new Error('UpdatePipeline decided no PipelineUpdated');
+    return {
+      pipeline: toMessage(updated.data.declaration),
+      warnings: accepted.warnings.map(({ path, message }) => ({ path, message })),
+      actionsAwaitingWorker: this.handler.awaitingWorker(accepted.declaration).map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
+    };
+  }
+
+  @GrpcMethod('PipelineService')
+  async deletePipeline(request: Request<'deletePipeline'>): Promise<pipelineV1.DeletePipelineResponse> {
+    const name = requireName(request.name);
+    await this.handler.execute(name, { type: 'DeletePipeline', data: { name, now: new Date().toISOString() } });
+    return {};
+  }
+
+  @GrpcMethod('PipelineService')
+  async listPipelines(request: Request<'listPipelines'>): Promise<pipelineV1.ListPipelinesResponse> {
+    const limit = pageSize(request.maxResults);
+    const rows = await this.handler.list(request.nextToken ?? '', limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      pipelines: page.map((r) => ({ name: r.name, version: r.version, pipelineType: r.pipelineType, executionMode: r.executionMode, created: timestampFromDate(r.created), updated: timestampFromDate(r.updated) })),
+      nextToken: rows.length > limit ? page[page.length - 1].name : '',
+    };
+  }
+
+  @GrpcMethod('PipelineService')
+  async listPipelineVersions(request: Request<'listPipelineVersions'>): Promise<pipelineV1.ListPipelineVersionsResponse> {
+    const name = requireName(request.name);
+    const limit = pageSize(request.maxResults);
+    const { state } = await this.handler.get(name);
+    const before = request.nextToken ? Number(request.nextToken) : Infinity;
+    if (Number.isNaN(before)) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+    const newestFirst = [...state.versions].reverse().filter((v) => v.version < before);
+    const page = newestFirst.slice(0, limit);
+    return {
+      pipelineVersions: page.map((v) => ({ version: v.version, created: timestampFromDate(new Date(v.created)) })),
+      nextToken: newestFirst.length > limit ? String(page[page.length - 1].version) : '',
+    };
+  }
+
+  @GrpcMethod('PipelineService')
+  async tagResource(request: Request<'tagResource'>): Promise<pipelineV1.TagResourceResponse> {
+    const name = pipelineNameOf(request.resourceArn);
+    await this.handler.execute(name, { type: 'TagResource', data: { name, tags: tagMap(request.tags), now: new Date().toISOString() } });
+    return {};
+  }
+
+  @GrpcMethod('PipelineService')
+  async untagResource(request: Request<'untagResource'>): Promise<pipelineV1.UntagResourceResponse> {
+    const name = pipelineNameOf(request.resourceArn);
+    await this.handler.execute(name, { type: 'UntagResource', data: { name, tagKeys: request.tagKeys ?? [], now: new Date().toISOString() } });
+    return {};
+  }
+
+  @GrpcMethod('PipelineService')
+  async listTagsForResource(request: Request<'listTagsForResource'>): Promise<pipelineV1.ListTagsForResourceResponse> {
+    const { state } = await this.handler.get(pipelineNameOf(request.resourceArn));
+    return { tags: tagList(state.tags), nextToken: '' };
+  }
+}
