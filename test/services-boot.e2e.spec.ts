@@ -29,3 +29,20 @@ describe('the five services as processes', () => {
     }
   });
 });
+
+describe('a dependency down at start', () => {
+  const cases: [string, NodeJS.ProcessEnv, RegExp, RegExp][] = [
+    ['Kafka', { KAFKA_BROKERS: '127.0.0.1:1' }, /Kafka unreachable at 127\.0\.0\.1:1, retrying/, /Kafka unreachable at 127\.0\.0\.1:1/],
+    ['PostgreSQL', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/pipewright' }, /PostgreSQL.*127\.0\.0\.1:1.*retry/i, /PostgreSQL at 127\.0\.0\.1:1 is unreachable/],
+  ];
+  it.each(cases)('%s: the service names it, retries with backoff, then fails clearly', async (_name, env, retrying, fatal) => {
+    const proc = startServiceProcess('pipeline-definition', { ...env, PIPEWRIGHT_START_DEADLINE_MS: '4000' });
+    const exit = await proc.exited;
+    expect(exit.code).toBe(1);
+    const text = proc.lines.join('\n');
+    expect(text).toMatch(retrying);
+    expect(text).toMatch(fatal);
+    const last = JSON.parse(proc.lines[proc.lines.length - 1]);
+    expect(last).toMatchObject({ level: 'fatal', msg: 'failed to start' });
+  }, 60_000);
+});

@@ -163,6 +163,52 @@ describe('PipelineService over gRPC (a real pipeline-definition process, Postgre
     expect(data.declaration?.stages).toHaveLength(2);
   });
 
+  describe('action types', () => {
+    it('lists the catalog, the built-in providers and filters by owner', async () => {
+      const all = await client.call('ListActionTypes', {});
+      const keys = all.actionTypes.map((t: any) => `${t.id.category}/${t.id.owner}/${t.id.provider}/${t.kind}`);
+      expect(keys).toEqual(expect.arrayContaining(['Build/AWS/CodeBuild/aws-catalog', 'Source/Pipewright/Git/built-in', 'Approval/AWS/Manual/aws-catalog']));
+      const pipewright = await client.call('ListActionTypes', { actionOwnerFilter: 'Pipewright' });
+      expect(pipewright.actionTypes.length).toBeGreaterThan(0);
+      expect(pipewright.actionTypes.every((t: any) => t.id.owner === 'Pipewright')).toBe(true);
+    });
+
+    it('registers a custom type that pipelines may then use, whose actions wait for a worker', async () => {
+      const provider = uniqueName('Deployer').replace(/_/g, '-').slice(0, 35);
+      const type = { category: 'Deploy', provider, version: '1', configurationProperties: [{ name: 'Target', required: true, key: true, secret: false, queryable: true }], inputArtifactDetails: { minimumCount: 1, maximumCount: 1 }, outputArtifactDetails: { minimumCount: 0, maximumCount: 0 } };
+      const created = await client.call('CreateCustomActionType', type);
+      expect(created.actionType).toMatchObject({ id: { category: 'Deploy', owner: 'Custom', provider, version: '1' }, kind: 'custom' });
+      expect((await rejected(client.call('CreateCustomActionType', type))).code).toBe(status.ALREADY_EXISTS);
+
+      const name = uniqueName('custom');
+      const pipeline = minimal(name);
+      (pipeline.stages as any[]).push({ name: 'Ship', actions: [{ name: 'Out', actionTypeId: { category: 'Deploy', owner: 'Custom', provider, version: '1' }, configuration: { Target: 'prod' }, inputArtifacts: [{ name: 'Src' }] }] });
+      const response = await client.call('CreatePipeline', { pipeline });
+      expect(response.actionsAwaitingWorker).toEqual([{ stageName: 'Ship', actionName: 'Out', actionTypeId: { category: 'Deploy', owner: 'Custom', provider, version: '1' } }]);
+
+      await client.call('DeleteCustomActionType', { category: 'Deploy', provider, version: '1' });
+      expect((await rejected(client.call('DeleteCustomActionType', { category: 'Deploy', provider, version: '1' }))).code).toBe(status.NOT_FOUND);
+      const again = await rejected(client.call('CreatePipeline', { pipeline: { ...pipeline, name: uniqueName('custom') } }));
+      expect(again.code).toBe(status.INVALID_ARGUMENT);
+      expect(problemsFromMetadata(again.metadata).map((p) => p.path)).toContain('pipeline.stages[2].actions[0].actionTypeId');
+    });
+
+    it('refuses an invalid custom type with every problem and its path', async () => {
+      const error = await rejected(client.call('CreateCustomActionType', { category: 'Deploy', provider: 'bad provider!', version: '', inputArtifactDetails: { minimumCount: 3, maximumCount: 1 }, outputArtifactDetails: { minimumCount: 0, maximumCount: 0 } }));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      const paths = problemsFromMetadata(error.metadata).map((p) => p.path);
+      expect(paths).toEqual(expect.arrayContaining(['actionType.provider', 'actionType.version', 'actionType.inputArtifactDetails']));
+    });
+
+    it('accepts AWS types Pipewright cannot run and says which actions wait for a worker', async () => {
+      const name = uniqueName('aws');
+      const pipeline = minimal(name);
+      pipeline.stages[1].actions[0] = { name: 'CodeBuild', actionTypeId: { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' }, configuration: { ProjectName: 'web' }, inputArtifacts: [{ name: 'Src' }] } as any;
+      const response = await client.call('CreatePipeline', { pipeline });
+      expect(response.actionsAwaitingWorker.map((a: any) => a.actionName)).toEqual(['CodeBuild']);
+    });
+  });
+
   describe('bad input: a clear INVALID_ARGUMENT, nothing stored, the service stays up', () => {
     const cases: [string, (name: string) => string][] = [
       ['malformed JSON', (name) => `{"pipeline": {"name": "${name}", "stages": [}`],

@@ -69,15 +69,19 @@ export class PostgresArtifactRepository implements ArtifactRepository, OnModuleI
 
   async onModuleInit(): Promise<void> {
     const { store, table } = await this.store();
-    // Blob garbage collection asks "which digests are still referenced?", hence the sha256 index.
-    await store.query(
-      `CREATE TABLE IF NOT EXISTS ${table} (
-         artifact_id uuid PRIMARY KEY, pipeline_execution_id text NOT NULL, pipeline_name text NOT NULL,
-         action_name text NOT NULL, name text NOT NULL, sha256 text NOT NULL, size_bytes bigint NOT NULL,
-         content_type text NOT NULL, created timestamptz NOT NULL)`,
-    );
-    await store.query(`CREATE INDEX IF NOT EXISTS artifacts_by_execution ON ${table} (pipeline_execution_id, created, artifact_id)`);
-    await store.query(`CREATE INDEX IF NOT EXISTS artifacts_by_sha256 ON ${table} (sha256)`);
+    // Several replicas may start at once; IF NOT EXISTS alone races on the catalog, the lock does not.
+    await store.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [table]);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS ${table} (
+           artifact_id uuid PRIMARY KEY, pipeline_execution_id text NOT NULL, pipeline_name text NOT NULL,
+           action_name text NOT NULL, name text NOT NULL, sha256 text NOT NULL, size_bytes bigint NOT NULL,
+           content_type text NOT NULL, created timestamptz NOT NULL)`,
+      );
+      await tx.query(`CREATE INDEX IF NOT EXISTS artifacts_by_execution ON ${table} (pipeline_execution_id, created, artifact_id)`);
+      // Blob garbage collection asks which digests are still referenced.
+      await tx.query(`CREATE INDEX IF NOT EXISTS artifacts_by_sha256 ON ${table} (sha256)`);
+    });
   }
 
   async insert(r: ArtifactRecord): Promise<void> {
@@ -114,7 +118,8 @@ export class PostgresArtifactRepository implements ArtifactRepository, OnModuleI
 
   async delete(artifactId: string): Promise<boolean> {
     const { store, table } = await this.store();
-    const rows = await store.query(`DELETE FROM ${table} WHERE artifact_id = $1 RETURNING artifact_id`, [artifactId]);
+    // In a transaction: its query returns the RETURNING rows themselves.
+    const rows = await store.transaction((tx) => tx.query(`DELETE FROM ${table} WHERE artifact_id = $1 RETURNING artifact_id`, [artifactId]));
     return rows.length > 0;
   }
 }

@@ -36,7 +36,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
 
   @GrpcMethod('PipelineService')
   async createPipeline(request: Request<'createPipeline'>): Promise<pipelineV1.CreatePipelineResponse> {
-    const accepted = this.handler.accept(request);
+    const accepted = await this.handler.accept(request);
     const tags = { ...tagMap(accepted.tags), ...tagMap(request.tags) };
     const [created] = await this.handler.execute(accepted.declaration.name, { type: 'CreatePipeline', data: { declaration: accepted.declaration, tags, now: new Date().toISOString() } });
     if (created.type !== 'PipelineCreated') throw new Error('CreatePipeline decided no PipelineCreated');
@@ -44,7 +44,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
       pipeline: toMessage(created.data.declaration),
       tags: tagList(tags),
       warnings: accepted.warnings.map(({ path, message }) => ({ path, message })),
-      actionsAwaitingWorker: this.handler.awaitingWorker(accepted.declaration).map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
+      actionsAwaitingWorker: accepted.awaitingWorker.map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
     };
   }
 
@@ -61,7 +61,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
 
   @GrpcMethod('PipelineService')
   async updatePipeline(request: Request<'updatePipeline'>): Promise<pipelineV1.UpdatePipelineResponse> {
-    const accepted = this.handler.accept(request);
+    const accepted = await this.handler.accept(request);
     const [updated] = await this.handler.execute(accepted.declaration.name, {
       type: 'UpdatePipeline',
       data: { declaration: accepted.declaration, expectedVersion: request.expectedVersion ?? undefined, now: new Date().toISOString() },
@@ -70,7 +70,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
     return {
       pipeline: toMessage(updated.data.declaration),
       warnings: accepted.warnings.map(({ path, message }) => ({ path, message })),
-      actionsAwaitingWorker: this.handler.awaitingWorker(accepted.declaration).map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
+      actionsAwaitingWorker: accepted.awaitingWorker.map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
     };
   }
 

@@ -3,7 +3,7 @@ import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
 import { StreamVersionConflict } from '@pipewright/event-store';
 import { CONTENT_TYPE_PROTOBUF, Topics } from '@pipewright/messaging';
 import {
-  ActionTypeRegistry,
+  ActionAwaitingWorker,
   actionsAwaitingWorker,
   decidePipeline,
   importPipeline,
@@ -17,6 +17,7 @@ import {
 } from '@pipewright/pipeline-model';
 import { outboxMessage } from '@pipewright/service-kit';
 import { randomUUID } from 'node:crypto';
+import { ActionTypesRepository } from '../action-types/action-types.repository';
 import { InvalidPipelineDeclaration, InvalidRequest } from './errors';
 import { parsePipelineDocument } from './pipeline-document';
 import { PIPELINE_REPOSITORY, PipelineRepository } from './pipeline-repository';
@@ -28,6 +29,7 @@ export interface AcceptedDeclaration {
   declaration: PipelineDeclaration;
   tags: Tag[];
   warnings: Warning[];
+  awaitingWorker: ActionAwaitingWorker[];
 }
 
 const MAX_CONFLICT_RETRIES = 5;
@@ -35,11 +37,14 @@ const MAX_CONFLICT_RETRIES = 5;
 /** CreatePipeline … TagResource: read the document, validate, decide on the folded stream, append. */
 @Injectable()
 export class PipelinesHandler {
-  private readonly registry = ActionTypeRegistry.standard();
+  constructor(
+    @Inject(PIPELINE_REPOSITORY) private readonly repository: PipelineRepository,
+    private readonly actionTypes: ActionTypesRepository,
+  ) {}
 
-  constructor(@Inject(PIPELINE_REPOSITORY) private readonly repository: PipelineRepository) {}
-
-  accept(input: DeclarationInput): AcceptedDeclaration {
+  /** Reads and validates against the catalog, the built-in providers and the registered custom types. */
+  async accept(input: DeclarationInput): Promise<AcceptedDeclaration> {
+    const registry = await this.actionTypes.registry();
     let document: unknown;
     if (input.pipelineDocument) {
       const parsed = parsePipelineDocument(input.pipelineDocument);
@@ -51,13 +56,9 @@ export class PipelinesHandler {
     } else {
       throw new InvalidRequest('pipeline', 'a pipeline declaration (pipeline or pipeline_document) is required');
     }
-    const result = importPipeline(document, this.registry);
+    const result = importPipeline(document, registry);
     if (!result.declaration) throw new InvalidPipelineDeclaration(result.problems.map(({ path, message }) => ({ path, message })));
-    return { declaration: result.declaration, tags: result.tags, warnings: result.warnings };
-  }
-
-  awaitingWorker(declaration: PipelineDeclaration) {
-    return actionsAwaitingWorker(declaration, this.registry);
+    return { declaration: result.declaration, tags: result.tags, warnings: result.warnings, awaitingWorker: actionsAwaitingWorker(result.declaration, registry) };
   }
 
   /** Load, decide, append with the loaded version; on a concurrent append, decide again on the new state. */

@@ -1,0 +1,99 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { EventStoreTransaction } from '@pipewright/event-store';
+import { ExecutionOutput, PipelineExecutionView, pipelineExecutionView, StartedExecution, TimerPayload } from '@pipewright/execution-domain';
+import { ServiceInfrastructure } from '@pipewright/service-kit';
+
+type Query = EventStoreTransaction['query'];
+export type ScheduledTimer = Extract<ExecutionOutput, { type: 'ScheduleTimer' }>;
+
+export interface DueTimer {
+  timerId: string;
+  pipelineExecutionId: string;
+  fireAt: Date;
+  payload: TimerPayload;
+}
+
+/**
+ * The orchestrator's tables beside its log: timers (written in the same transaction as the events
+ * that schedule them) and the ListPipelineExecutions read model (a function of each execution's fold).
+ */
+@Injectable()
+export class ExecutionTables implements OnModuleInit {
+  private schema = '';
+
+  constructor(private readonly infrastructure: ServiceInfrastructure) {}
+
+  async onModuleInit(): Promise<void> {
+    const store = await this.infrastructure.store();
+    this.schema = store.schema;
+    await store.query(
+      `CREATE TABLE IF NOT EXISTS ${this.timers} (
+         timer_id text PRIMARY KEY, pipeline_execution_id text NOT NULL, fire_at timestamptz NOT NULL, payload jsonb NOT NULL)`,
+    );
+    await store.query(`CREATE INDEX IF NOT EXISTS timers_fire_at ON ${this.timers} (fire_at)`);
+    await store.query(
+      `CREATE TABLE IF NOT EXISTS ${this.executions} (
+         pipeline_execution_id text PRIMARY KEY, pipeline_name text NOT NULL, start_time timestamptz NOT NULL,
+         status text NOT NULL, summary jsonb NOT NULL)`,
+    );
+    await store.query(`CREATE INDEX IF NOT EXISTS executions_by_pipeline ON ${this.executions} (pipeline_name, start_time DESC, pipeline_execution_id)`);
+  }
+
+  private get timers() {
+    return `"${this.schema}".timers`;
+  }
+
+  private get executions() {
+    return `"${this.schema}".executions`;
+  }
+
+  /** Upsert by timer id: scheduling an id again moves its fire time. */
+  async schedule(query: Query, timers: readonly ScheduledTimer[]): Promise<void> {
+    for (const t of timers) {
+      await query(
+        `INSERT INTO ${this.timers} (timer_id, pipeline_execution_id, fire_at, payload) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (timer_id) DO UPDATE SET fire_at = excluded.fire_at, payload = excluded.payload, pipeline_execution_id = excluded.pipeline_execution_id`,
+        [t.timerId, t.pipelineExecutionId, t.fireAt, JSON.stringify(t.payload)],
+      );
+    }
+  }
+
+  async due(now: Date, limit: number): Promise<DueTimer[]> {
+    const store = await this.infrastructure.store();
+    const rows = await store.query<{ timer_id: string; pipeline_execution_id: string; fire_at: Date; payload: TimerPayload }>(
+      `SELECT timer_id, pipeline_execution_id, fire_at, payload FROM ${this.timers} WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2`,
+      [now, limit],
+    );
+    return rows.map((r) => ({ timerId: r.timer_id, pipelineExecutionId: r.pipeline_execution_id, fireAt: r.fire_at, payload: r.payload }));
+  }
+
+  /** Takes a due timer for this transaction; false when another instance took it or it was moved. */
+  async claim(query: Query, timer: DueTimer): Promise<boolean> {
+    const rows = await query(`DELETE FROM ${this.timers} WHERE timer_id = $1 AND fire_at = $2 RETURNING 1`, [timer.timerId, timer.fireAt]);
+    return rows.length === 1;
+  }
+
+  async discard(timer: DueTimer): Promise<void> {
+    const store = await this.infrastructure.store();
+    await store.query(`DELETE FROM ${this.timers} WHERE timer_id = $1 AND fire_at = $2`, [timer.timerId, timer.fireAt]);
+  }
+
+  async project(query: Query, execution: StartedExecution): Promise<void> {
+    const view = pipelineExecutionView(execution)!;
+    await query(
+      `INSERT INTO ${this.executions} (pipeline_execution_id, pipeline_name, start_time, status, summary) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (pipeline_execution_id) DO UPDATE SET status = excluded.status, summary = excluded.summary`,
+      [execution.pipelineExecutionId, execution.pipelineName, execution.startTime, execution.status, JSON.stringify(view.summary)],
+    );
+  }
+
+  /** Newest first; the page token is the number of rows already returned. */
+  async list(pipelineName: string, offset: number, limit: number): Promise<PipelineExecutionView['summary'][]> {
+    const store = await this.infrastructure.store();
+    const rows = await store.query<{ summary: PipelineExecutionView['summary'] }>(
+      `SELECT summary FROM ${this.executions} WHERE pipeline_name = $1 ORDER BY start_time DESC, pipeline_execution_id LIMIT $2 OFFSET $3`,
+      [pipelineName, limit, offset],
+    );
+    return rows.map((r) => r.summary);
+  }
+}

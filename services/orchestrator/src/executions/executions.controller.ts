@@ -1,0 +1,111 @@
+import { Controller } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import { executionV1, timestampFromDate } from '@pipewright/contracts';
+import { pipelineExecutionView, SourceRevisionOverride } from '@pipewright/execution-domain';
+import { RetryMode } from '@pipewright/pipeline-model';
+import { InvalidRequest } from './errors';
+import { ExecutionsHandler } from './executions.handler';
+import { executionSummaryMessage, pipelineExecutionMessage, stageStateMessages } from './views';
+
+type Request<K extends keyof executionV1.ExecutionServiceController> = Parameters<executionV1.ExecutionServiceController[K]>[0];
+
+function required(value: string | null | undefined, path: string): string {
+  if (!value) throw new InvalidRequest(path, `${path} is required`);
+  return value;
+}
+
+function oneOf<T extends string>(value: string | null | undefined, allowed: readonly T[], path: string): T {
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new InvalidRequest(path, `${path} must be one of ${allowed.join(', ')}${value ? `, not "${value}"` : ''}`);
+  return found;
+}
+
+function pageSize(maxResults: number | null | undefined): number {
+  if (!maxResults) return 100;
+  if (maxResults < 1 || maxResults > 100) throw new InvalidRequest('max_results', 'max_results must be between 1 and 100');
+  return maxResults;
+}
+
+/** gRPC adapter of ExecutionService: proto messages in and out, nothing else. */
+@Controller()
+export class ExecutionsController implements Partial<executionV1.ExecutionServiceController> {
+  constructor(private readonly handler: ExecutionsHandler) {}
+
+  @GrpcMethod('ExecutionService')
+  async startPipelineExecution(request: Request<'startPipelineExecution'>): Promise<executionV1.StartPipelineExecutionResponse> {
+    const pipelineExecutionId = await this.handler.start({
+      pipelineName: required(request.name, 'name'),
+      trigger: { triggerType: 'StartPipelineExecution' },
+      variables: request.variables ?? [],
+      sourceRevisions: (request.sourceRevisions ?? []) as SourceRevisionOverride[],
+      idempotencyKey: request.clientRequestToken || undefined,
+    });
+    return { pipelineExecutionId };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async stopPipelineExecution(request: Request<'stopPipelineExecution'>): Promise<executionV1.StopPipelineExecutionResponse> {
+    const id = required(request.pipelineExecutionId, 'pipeline_execution_id');
+    await this.handler.stop(required(request.pipelineName, 'pipeline_name'), id, request.abandon ?? false, request.reason || undefined);
+    return { pipelineExecutionId: id };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async retryStageExecution(request: Request<'retryStageExecution'>): Promise<executionV1.RetryStageExecutionResponse> {
+    const id = required(request.pipelineExecutionId, 'pipeline_execution_id');
+    const mode = oneOf<RetryMode>(request.retryMode, ['FAILED_ACTIONS', 'ALL_ACTIONS'], 'retry_mode');
+    await this.handler.retry(required(request.pipelineName, 'pipeline_name'), id, required(request.stageName, 'stage_name'), mode);
+    return { pipelineExecutionId: id };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async putApprovalResult(request: Request<'putApprovalResult'>): Promise<executionV1.PutApprovalResultResponse> {
+    const status = oneOf(request.result?.status, ['Approved', 'Rejected'] as const, 'result.status');
+    await this.handler.putApprovalResult(
+      required(request.pipelineName, 'pipeline_name'),
+      required(request.stageName, 'stage_name'),
+      required(request.actionName, 'action_name'),
+      required(request.token, 'token'),
+      { status, summary: request.result?.summary || undefined },
+    );
+    return { approvedAt: timestampFromDate(new Date()) };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async enableStageTransition(request: Request<'enableStageTransition'>): Promise<executionV1.EnableStageTransitionResponse> {
+    const type = oneOf(request.transitionType, ['Inbound', 'Outbound'] as const, 'transition_type');
+    await this.handler.setTransition(required(request.pipelineName, 'pipeline_name'), required(request.stageName, 'stage_name'), type, { enabled: true });
+    return {};
+  }
+
+  @GrpcMethod('ExecutionService')
+  async disableStageTransition(request: Request<'disableStageTransition'>): Promise<executionV1.DisableStageTransitionResponse> {
+    const type = oneOf(request.transitionType, ['Inbound', 'Outbound'] as const, 'transition_type');
+    const reason = required(request.reason, 'reason');
+    await this.handler.setTransition(required(request.pipelineName, 'pipeline_name'), required(request.stageName, 'stage_name'), type, { enabled: false, reason });
+    return {};
+  }
+
+  @GrpcMethod('ExecutionService')
+  async getPipelineExecution(request: Request<'getPipelineExecution'>): Promise<executionV1.GetPipelineExecutionResponse> {
+    const state = await this.handler.get(required(request.pipelineName, 'pipeline_name'), required(request.pipelineExecutionId, 'pipeline_execution_id'));
+    return { pipelineExecution: pipelineExecutionMessage(pipelineExecutionView(state)!.pipelineExecution) };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async listPipelineExecutions(request: Request<'listPipelineExecutions'>): Promise<executionV1.ListPipelineExecutionsResponse> {
+    const limit = pageSize(request.maxResults);
+    const offset = request.nextToken ? Number(request.nextToken) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+    const rows = await this.handler.list(required(request.pipelineName, 'pipeline_name'), offset, limit + 1);
+    const page = rows.slice(0, limit);
+    return { pipelineExecutionSummaries: page.map(executionSummaryMessage), nextToken: rows.length > limit ? String(offset + limit) : '' };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async getPipelineState(request: Request<'getPipelineState'>): Promise<executionV1.GetPipelineStateResponse> {
+    const name = required(request.name, 'name');
+    const { pipeline, lanes, executions } = await this.handler.pipelineState(name);
+    return { pipelineName: name, pipelineVersion: pipeline.version, stageStates: stageStateMessages(pipeline.declaration, lanes, executions), created: undefined, updated: undefined };
+  }
+}
