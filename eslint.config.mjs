@@ -6,6 +6,7 @@ import tseslint from 'typescript-eslint';
 const constraints = (domainExternals) => [
   { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
   { sourceTag: 'kind:domain', onlyDependOnLibsWithTags: ['kind:domain'], allowedExternalImports: domainExternals },
 ];
 const boundaries = (domainExternals) => [
@@ -34,7 +35,7 @@ export default [
   },
   {
     // Services import libraries; only service code may reach for another service's folder never.
-    files: ['services/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    files: ['services/**/*.ts', 'cli/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 ];

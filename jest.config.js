@@ -4,7 +4,7 @@ const transform = { '^.+\\.ts$': ['@swc/jest'] };
 const common = {
   transform,
   testEnvironment: 'node',
-  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/test'],
+  roots: ['<rootDir>/libs', '<rootDir>/services', '<rootDir>/cli', '<rootDir>/test'],
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { GrpcClient, problemsFromMetadata, serviceAddress, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { testEnv } from '@pipewright/testing';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -41,6 +41,14 @@ async function blobFiles(root: string): Promise<string[]> {
   const entries = await fs.readdir(join(root, 'sha256'), { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
+/** Polls a condition the service reaches asynchronously (cleanup after a cancelled call). */
+async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 const tempFiles = (root: string) => readdirSync(join(root, 'tmp'));
 const blobPath = (root: string, digest: string) => join(root, 'sha256', digest.slice(0, 2), digest.slice(2, 4), digest);
 
@@ -82,7 +90,7 @@ describe('ArtifactService over gRPC (a real artifact process, PostgreSQL and the
     expect(Math.max(...downloaded.chunkSizes)).toBeLessThanOrEqual(MiB);
 
     expect((await plain.client.call('StatArtifact', { artifactId: artifact.artifactId })).artifact).toEqual(artifact);
-    expect(await fs.readFile(blobPath(plain.root, artifact.sha256))).toEqual(content);
+    expect((await fs.readFile(blobPath(plain.root, artifact.sha256))).equals(content)).toBe(true);
   });
 
   it('stores 20 concurrent uploads of the same content as one blob on disk and 20 artifacts, listed by execution in pages', async () => {
@@ -168,7 +176,28 @@ describe('ArtifactService over gRPC (a real artifact process, PostgreSQL and the
     await plain.client.call('DeleteArtifact', { artifactId: gone.artifact.artifactId });
     expect((await rejected(plain.client.call('StatArtifact', { artifactId: gone.artifact.artifactId }))).code).toBe(status.NOT_FOUND);
     expect((await plain.client.call('ListArtifacts', { pipelineExecutionId: execution })).artifacts.map((a: any) => a.name)).toEqual(['Kept']);
-    expect((await downloadArtifact(plain.client, kept.artifact.artifactId)).content).toEqual(content);
+    expect((await downloadArtifact(plain.client, kept.artifact.artifactId)).content.equals(content)).toBe(true);
+  });
+
+  it('cleans up after a client that cancels mid-upload or mid-download, and keeps serving', async () => {
+    const execution = randomUUID();
+    const upload = (plain.client.stub as any).UploadArtifact(new Metadata(), {}, () => undefined);
+    upload.on('error', () => undefined);
+    upload.write({ metadata: metadataFor(execution) });
+    upload.write({ chunk: randomBytes(512 * 1024) });
+    await until(() => tempFiles(plain.root).length > 0);
+    upload.cancel();
+    await until(() => tempFiles(plain.root).length === 0);
+    expect((await plain.client.call('ListArtifacts', { pipelineExecutionId: execution })).artifacts).toEqual([]);
+
+    const content = randomBytes(MAX_BYTES);
+    const { artifact } = await uploadArtifact(plain.client, metadataFor(execution, 'Big', { expectedSha256: sha256(content) }), content);
+    const download = (plain.client.stub as any).DownloadArtifact({ artifactId: artifact.artifactId }, new Metadata(), {});
+    const cancelled = new Promise((resolve) => download.on('error', resolve));
+    let messages = 0;
+    download.on('data', () => ++messages === 2 && download.cancel());
+    expect(await cancelled).toMatchObject({ code: status.CANCELLED });
+    expect((await downloadArtifact(plain.client, artifact.artifactId)).content.equals(content)).toBe(true);
   });
 
   describe('bad input: INVALID_ARGUMENT naming the problem, nothing stored', () => {

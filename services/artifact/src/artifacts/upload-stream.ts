@@ -61,11 +61,17 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
   };
 
   call.on('data', onData);
+  const cancelled = () => new Error('the client cancelled the upload');
   call.on('end', () => {
-    if (!started) return fail(new InvalidArtifactRequest('metadata', 'the upload ended before its metadata'));
-    if (!content.destroyed) content.push(null);
+    // A client reset (RST_STREAM) also ends the stream, and grpc-js reports the cancellation only a
+    // few ticks later: decide after those ticks, or a cut-off upload would be stored as complete.
+    setImmediate(() => {
+      if (call.cancelled) return fail(cancelled());
+      if (!started) return fail(new InvalidArtifactRequest('metadata', 'the upload ended before its metadata'));
+      if (!content.destroyed) content.push(null);
+    });
   });
-  call.on('cancelled', () => fail(new Error('the client cancelled the upload')));
+  call.on('cancelled', () => fail(cancelled()));
   call.on('error', (error: Error) => fail(error));
   return { metadata, content };
 }

@@ -1,0 +1,15 @@
+import { DomainError } from '@pipewright/decider';
+
+export class JobLogNotFound extends DomainError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(jobId: string) {
+    super(`no log for job ${jobId} on this worker`, { jobId });
+  }
+}
+
+export class InvalidLogRequest extends DomainError {
+  readonly code = 'INVALID_ARGUMENT' as const;
+  constructor(path: string, message: string) {
+    super('invalid request', { problems: [{ path, message }] });
+  }
+}

@@ -1,0 +1,255 @@
+import { status } from '@grpc/grpc-js';
+import { executionV1 } from '@pipewright/contracts';
+import { EventStore, openEventStore } from '@pipewright/event-store';
+import { pipelineExecutionView } from '@pipewright/execution-domain';
+import { fold } from '@pipewright/decider';
+import { executionDecider } from '@pipewright/execution-domain';
+import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { testEnv, uniqueName } from '@pipewright/testing';
+import { executionEvents } from '../src/executions/streams';
+import { pipelineExecutionMessage } from '../src/executions/views';
+import { eventually, freePort, JobWorkerDouble } from './support';
+
+const git = { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' };
+const noOp = { category: 'Build', owner: 'Pipewright', provider: 'NoOp', version: '1' };
+const manual = { category: 'Approval', owner: 'AWS', provider: 'Manual', version: '1' };
+
+function declaration(name: string, { approval = true, builds = ['BuildA', 'BuildB'] } = {}) {
+  const stages: any[] = [
+    { name: 'Source', actions: [{ name: 'Checkout', actionTypeId: git, configuration: { RepositoryUrl: '/tmp/any-repository' }, outputArtifacts: [{ name: 'Src' }] }] },
+    { name: 'Build', actions: builds.map((b) => ({ name: b, actionTypeId: noOp, inputArtifacts: [{ name: 'Src' }], runOrder: 1 })) },
+  ];
+  if (approval) stages.push({ name: 'Approve', actions: [{ name: 'Release', actionTypeId: manual, configuration: { CustomData: 'ship it?' } }] });
+  return { name, stages };
+}
+
+async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; details: string };
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('ExecutionService (real pipeline-definition and orchestrator processes, Kafka, PostgreSQL)', () => {
+  const schema = uniqueName('orchestrator_e2e');
+  let definition: ServiceProcess;
+  let orchestrator: ServiceProcess;
+  let pipelines: GrpcClient;
+  let executions: GrpcClient;
+  let worker: JobWorkerDouble;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    const env = testEnv();
+    const [definitionPort, orchestratorPort, definitionHttp, orchestratorHttp] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const common = { DATABASE_URL: env.databaseUrl, KAFKA_BROKERS: env.kafkaBrokers.join(',') };
+    const addresses = { PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS: `127.0.0.1:${definitionPort}`, PIPEWRIGHT_ORCHESTRATOR_ADDRESS: `127.0.0.1:${orchestratorPort}` };
+    definition = startServiceProcess('pipeline-definition', { ...common, PIPEWRIGHT_PIPELINE_DEFINITION_PORT: String(definitionPort), PIPEWRIGHT_PIPELINE_DEFINITION_HTTP_PORT: String(definitionHttp) });
+    orchestrator = startServiceProcess('orchestrator', {
+      ...common,
+      ...addresses,
+      PIPEWRIGHT_ORCHESTRATOR_PORT: String(orchestratorPort),
+      PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
+      PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema,
+      PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema,
+    });
+    await Promise.all([waitUntilServing(addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS, definition, 90_000), waitUntilServing(addresses.PIPEWRIGHT_ORCHESTRATOR_ADDRESS, orchestrator, 90_000)]);
+    pipelines = new GrpcClient('PipelineService', addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS);
+    executions = new GrpcClient('ExecutionService', addresses.PIPEWRIGHT_ORCHESTRATOR_ADDRESS);
+    worker = new JobWorkerDouble(env.kafkaBrokers, uniqueName('orchestrator-test-worker'));
+    await worker.start();
+    store = await openEventStore({ url: env.databaseUrl, schema });
+  }, 120_000);
+
+  afterAll(async () => {
+    pipelines?.close();
+    executions?.close();
+    await worker?.stop();
+    await store?.close();
+    const exits = await Promise.all([orchestrator?.stop(), definition?.stop()]);
+    if (process.env.ORCH_DEBUG || exits.some((e) => e?.code !== 0)) console.log(orchestrator.lines.slice(process.env.ORCH_DEBUG ? 0 : -40).join('\n'));
+    expect(exits).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+  });
+
+  const execution = async (pipelineName: string, pipelineExecutionId: string): Promise<executionV1.PipelineExecution> =>
+    (await executions.call('GetPipelineExecution', { pipelineName, pipelineExecutionId })).pipelineExecution;
+  const reaches = (pipelineName: string, id: string, wanted: string) =>
+    eventually(`execution ${id} ${wanted}`, async () => ((await execution(pipelineName, id)).status === wanted ? true : undefined));
+  const runJob = async (pipelineName: string, actionName: string, attempt = 1) => {
+    const job = await worker.job(pipelineName, actionName, attempt);
+    await worker.acknowledge(job);
+    await worker.succeed(job);
+    return job;
+  };
+
+  it('runs Source, two parallel NoOps and a manual approval to Succeeded; the log folds to what GetPipelineExecution says', async () => {
+    const name = uniqueName('orch_happy');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    expect((await execution(name, id)).status).toBe('InProgress');
+
+    await runJob(name, 'Checkout');
+    // Both actions of the runOrder group are requested before either has succeeded.
+    const [a, b] = await Promise.all([worker.job(name, 'BuildA'), worker.job(name, 'BuildB')]);
+    expect(worker.jobsOf(name).map((j) => j.data?.pipelineContext?.action?.name).sort()).toEqual(['BuildA', 'BuildB', 'Checkout']);
+    expect(a.data?.inputArtifacts.map((i) => i.name)).toEqual(['Src']);
+    for (const job of [a, b]) {
+      await worker.acknowledge(job);
+      await worker.succeed(job);
+    }
+
+    const token = await eventually('the approval token in GetPipelineState', async () => {
+      const state = await executions.call('GetPipelineState', { name });
+      return state.stageStates.find((s: any) => s.stageName === 'Approve')?.actionStates[0]?.latestExecution?.token || undefined;
+    });
+    const wrong = await rejected(executions.call('PutApprovalResult', { pipelineName: name, stageName: 'Approve', actionName: 'Release', token: 'not-the-token', result: { status: 'Approved', summary: 'ok' } }));
+    expect(wrong.code).toBe(status.INVALID_ARGUMENT);
+    expect(wrong.details).toMatch(/token/);
+    const badStatus = await rejected(executions.call('PutApprovalResult', { pipelineName: name, stageName: 'Approve', actionName: 'Release', token, result: { status: 'Maybe' } }));
+    expect(badStatus.code).toBe(status.INVALID_ARGUMENT);
+    await executions.call('PutApprovalResult', { pipelineName: name, stageName: 'Approve', actionName: 'Release', token, result: { status: 'Approved', summary: 'ship it' } });
+    await reaches(name, id, 'Succeeded');
+
+    const again = await rejected(executions.call('PutApprovalResult', { pipelineName: name, stageName: 'Approve', actionName: 'Release', token, result: { status: 'Approved' } }));
+    expect(again.code).toBe(status.FAILED_PRECONDITION);
+
+    const folded = pipelineExecutionView(fold(executionDecider, await executionEvents(store, id)))!;
+    const served = await execution(name, id);
+    expect(executionV1.PipelineExecution.toJSON(executionV1.PipelineExecution.fromPartial(served))).toEqual(
+      executionV1.PipelineExecution.toJSON(pipelineExecutionMessage(folded.pipelineExecution)),
+    );
+    expect(folded.pipelineExecution.status).toBe('Succeeded');
+
+    const listed = await executions.call('ListPipelineExecutions', { pipelineName: name });
+    expect(listed.pipelineExecutionSummaries.map((s: any) => [s.pipelineExecutionId, s.status])).toEqual([[id, 'Succeeded']]);
+  });
+
+  it('a failed job fails the execution; RetryStageExecution FAILED_ACTIONS re-runs only the failed action and it succeeds', async () => {
+    const name = uniqueName('orch_retry');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const [a, b] = await Promise.all([worker.job(name, 'BuildA'), worker.job(name, 'BuildB')]);
+
+    const early = await rejected(executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'FAILED_ACTIONS' }));
+    expect(early.code).toBe(status.FAILED_PRECONDITION);
+
+    await worker.acknowledge(a);
+    await worker.fail(a, 'exit status 2');
+    await worker.acknowledge(b);
+    await worker.succeed(b);
+    await reaches(name, id, 'Failed');
+    const failed = await executions.call('GetPipelineState', { name });
+    const buildA = failed.stageStates.find((s: any) => s.stageName === 'Build').actionStates.find((x: any) => x.actionName === 'BuildA');
+    expect(buildA.latestExecution).toMatchObject({ status: 'Failed', errorDetails: { code: 'JobFailed', message: 'exit status 2' } });
+
+    const badMode = await rejected(executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'SOME_ACTIONS' }));
+    expect(badMode.code).toBe(status.INVALID_ARGUMENT);
+    const notFailed = await rejected(executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Source', retryMode: 'FAILED_ACTIONS' }));
+    expect(notFailed.code).toBe(status.FAILED_PRECONDITION);
+
+    await executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'FAILED_ACTIONS' });
+    const retried = await worker.job(name, 'BuildA', 2);
+    expect(retried.jobId).not.toBe(a.jobId);
+    await worker.acknowledge(retried);
+    await worker.succeed(retried);
+    await reaches(name, id, 'Succeeded');
+    expect(worker.jobsOf(name, 'BuildB')).toHaveLength(1);
+  });
+
+  it('ignores duplicate and stale job events: a repeated success and a result for a replaced attempt change nothing', async () => {
+    const name = uniqueName('orch_dupes');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    const checkout = await runJob(name, 'Checkout');
+    await worker.succeed(checkout);
+    const build = await worker.job(name, 'BuildA');
+    await worker.fail(build, 'first try');
+    await reaches(name, id, 'Failed');
+    await executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'ALL_ACTIONS' });
+    const second = await worker.job(name, 'BuildA', 2);
+    await worker.succeed(build); // the replaced attempt reports late: refused, logged, skipped
+    await worker.succeed(second);
+    await reaches(name, id, 'Succeeded');
+    const types = (await executionEvents(store, id)).map((e) => e.type);
+    expect(types.filter((t) => t === 'ActionExecutionSucceeded')).toHaveLength(2);
+  });
+
+  it('client_request_token makes a start idempotent', async () => {
+    const name = uniqueName('orch_token');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+    const first = await executions.call('StartPipelineExecution', { name, clientRequestToken: 'release-42' });
+    const second = await executions.call('StartPipelineExecution', { name, clientRequestToken: 'release-42' });
+    expect(second.pipelineExecutionId).toBe(first.pipelineExecutionId);
+    const listed = await executions.call('ListPipelineExecutions', { pipelineName: name });
+    expect(listed.pipelineExecutionSummaries).toHaveLength(1);
+  });
+
+  it('StopPipelineExecution with abandon marks the running actions Abandoned and the execution Stopped', async () => {
+    const name = uniqueName('orch_stop');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    await worker.job(name, 'BuildA');
+    await executions.call('StopPipelineExecution', { pipelineName: name, pipelineExecutionId: id, abandon: true, reason: 'wrong branch' });
+    await reaches(name, id, 'Stopped');
+    const state = await executions.call('GetPipelineState', { name });
+    const build = state.stageStates.find((s: any) => s.stageName === 'Build');
+    expect(build.actionStates.map((a: any) => a.latestExecution.status)).toEqual(['Abandoned', 'Abandoned']);
+    const twice = await rejected(executions.call('StopPipelineExecution', { pipelineName: name, pipelineExecutionId: id, abandon: true }));
+    expect(twice.code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it('a disabled transition holds the execution before the stage until it is enabled', async () => {
+    const name = uniqueName('orch_transition');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const noReason = await rejected(executions.call('DisableStageTransition', { pipelineName: name, stageName: 'Build', transitionType: 'Inbound' }));
+    expect(noReason.code).toBe(status.INVALID_ARGUMENT);
+    await executions.call('DisableStageTransition', { pipelineName: name, stageName: 'Source', transitionType: 'Outbound', reason: 'change freeze' });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const waiting = await eventually('the execution waiting at the Build transition', async () => {
+      const state = await executions.call('GetPipelineState', { name });
+      const build = state.stageStates.find((s: any) => s.stageName === 'Build');
+      return build.inboundExecution?.pipelineExecutionId ? build : undefined;
+    });
+    expect(waiting.inboundExecution.pipelineExecutionId).toBe(id);
+    expect(waiting.inboundTransitionState).toMatchObject({ enabled: false, disabledReason: 'change freeze' });
+    expect(worker.jobsOf(name, 'BuildA')).toHaveLength(0);
+    await executions.call('EnableStageTransition', { pipelineName: name, stageName: 'Build', transitionType: 'Inbound' });
+    await runJob(name, 'BuildA');
+    await reaches(name, id, 'Succeeded');
+  });
+
+  describe('bad input gets a precise gRPC error', () => {
+    it('starting an unknown pipeline is NOT_FOUND', async () => {
+      const error = await rejected(executions.call('StartPipelineExecution', { name: uniqueName('orch_nothing') }));
+      expect(error.code).toBe(status.NOT_FOUND);
+    });
+    it('a start without a name is INVALID_ARGUMENT', async () => {
+      expect((await rejected(executions.call('StartPipelineExecution', {}))).code).toBe(status.INVALID_ARGUMENT);
+    });
+    it('an unknown execution, or one of another pipeline, is NOT_FOUND', async () => {
+      const name = uniqueName('orch_other');
+      await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+      const { pipelineExecutionId } = await executions.call('StartPipelineExecution', { name });
+      expect((await rejected(execution(name, '00000000-0000-0000-0000-000000000000'))).code).toBe(status.NOT_FOUND);
+      expect((await rejected(execution(uniqueName('orch_else'), pipelineExecutionId))).code).toBe(status.NOT_FOUND);
+    });
+    it('an unknown pipeline variable is INVALID_ARGUMENT', async () => {
+      const name = uniqueName('orch_vars');
+      await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+      const error = await rejected(executions.call('StartPipelineExecution', { name, variables: [{ name: 'nope', value: '1' }] }));
+      expect(error.code).toBe(status.INVALID_ARGUMENT);
+      expect(error.details).toMatch(/nope/);
+    });
+    it('a transition of an unknown stage is NOT_FOUND', async () => {
+      const name = uniqueName('orch_stage');
+      await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false }) });
+      const error = await rejected(executions.call('EnableStageTransition', { pipelineName: name, stageName: 'Deploy', transitionType: 'Inbound' }));
+      expect(error.code).toBe(status.NOT_FOUND);
+    });
+  });
+});

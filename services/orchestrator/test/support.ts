@@ -1,0 +1,115 @@
+import { createServer } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { jobV1, timestampFromDate } from '@pipewright/contracts';
+import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, Topics } from '@pipewright/messaging';
+import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
+
+/** A port nobody listens on now, so these processes do not collide with other suites' on the defaults. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits for a condition that other processes make true; fails with `what` when it never does. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export type RequestedJob = jobV1.JobRequested & { pipelineName: string };
+
+/**
+ * The test plays the job worker: it reads JobRequested from the job-requests topic and reports
+ * on the job-events topic as a real worker does (CloudEvents, binary mode, keyed by pipeline).
+ */
+export class JobWorkerDouble {
+  readonly jobs: RequestedJob[] = [];
+  private readonly kafka: Kafka;
+  private consumer?: Consumer;
+  private producer?: Producer;
+
+  constructor(brokers: string[], private readonly groupId: string) {
+    this.kafka = new Kafka({ brokers, clientId: groupId, logLevel: logLevel.NOTHING });
+  }
+
+  async start(): Promise<void> {
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: Topics.JobRequests, fromBeginning: true });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = decodeCloudEvent(message);
+        if (event.type !== 'pipewright.job.v1.JobRequested') return;
+        const job = jobV1.JobRequested.decode(event.data);
+        this.jobs.push({ ...job, pipelineName: job.data?.pipelineContext?.pipelineName ?? '' });
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  jobsOf(pipelineName: string, actionName?: string): RequestedJob[] {
+    return this.jobs.filter((j) => j.pipelineName === pipelineName && (!actionName || j.data?.pipelineContext?.action?.name === actionName));
+  }
+
+  /** The newest job of an action, once it was requested. */
+  job(pipelineName: string, actionName: string, attempt = 1): Promise<RequestedJob> {
+    return eventually(`a JobRequested for ${pipelineName}/${actionName} attempt ${attempt}`, () => this.jobsOf(pipelineName, actionName).find((j) => j.data?.attempt === attempt));
+  }
+
+  acknowledge(job: RequestedJob) {
+    const message = jobV1.JobAcknowledged.fromPartial({ job: ref(job), nonce: job.nonce, workerId: 'test-worker', time: timestampFromDate(new Date()) });
+    return this.send(job, 'pipewright.job.v1.JobAcknowledged', jobV1.JobAcknowledged.encode(message).finish());
+  }
+
+  succeed(job: RequestedJob) {
+    const outputArtifacts = (job.data?.outputArtifacts ?? []).map((a) => ({ name: a.name, location: { artifactId: `art-${a.name}`, sha256: 'a'.repeat(64), sizeBytes: '1' } }));
+    const message = jobV1.JobSucceeded.fromPartial({ job: ref(job), outputArtifacts, executionDetails: { summary: 'done by the test' }, time: timestampFromDate(new Date()) });
+    return this.send(job, 'pipewright.job.v1.JobSucceeded', jobV1.JobSucceeded.encode(message).finish());
+  }
+
+  fail(job: RequestedJob, text: string) {
+    const message = jobV1.JobFailed.fromPartial({ job: ref(job), failureDetails: { type: 'JobFailed', message: text }, time: timestampFromDate(new Date()) });
+    return this.send(job, 'pipewright.job.v1.JobFailed', jobV1.JobFailed.encode(message).finish());
+  }
+
+  /** Sends an already-sent CloudEvent again, same id: the orchestrator must ignore the duplicate. */
+  async send(job: RequestedJob, type: string, data: Uint8Array, id: string = randomUUID()): Promise<string> {
+    const { value, headers } = encodeCloudEvent({ id, type, source: '/test/job-worker', time: new Date(), subject: job.pipelineName, datacontenttype: CONTENT_TYPE_PROTOBUF, data });
+    await this.producer!.send({ topic: Topics.JobEvents, messages: [{ key: job.pipelineName, value, headers }] });
+    return id;
+  }
+}
+
+function ref(job: RequestedJob): jobV1.JobRef {
+  const context = job.data?.pipelineContext;
+  return {
+    jobId: job.jobId,
+    pipelineName: job.pipelineName,
+    pipelineExecutionId: context?.pipelineExecutionId ?? '',
+    stageName: context?.stage?.name ?? '',
+    actionName: context?.action?.name ?? '',
+    attempt: job.data?.attempt ?? 0,
+  };
+}
