@@ -1,9 +1,9 @@
 import { status } from '@grpc/grpc-js';
-import { executionV1 } from '@pipewright/contracts';
+import { executionV1, pipelineV1, timestampFromDate } from '@pipewright/contracts';
+import { Topics } from '@pipewright/messaging';
 import { EventStore, openEventStore } from '@pipewright/event-store';
-import { pipelineExecutionView } from '@pipewright/execution-domain';
 import { fold } from '@pipewright/decider';
-import { executionDecider } from '@pipewright/execution-domain';
+import { executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { executionEvents } from '../src/executions/streams';
@@ -32,6 +32,8 @@ async function rejected(promise: Promise<unknown>): Promise<{ code: number; deta
   throw new Error('expected the call to fail');
 }
 
+jest.setTimeout(90_000);
+
 describe('ExecutionService (real pipeline-definition and orchestrator processes, Kafka, PostgreSQL)', () => {
   const schema = uniqueName('orchestrator_e2e');
   let definition: ServiceProcess;
@@ -40,6 +42,7 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
   let executions: GrpcClient;
   let worker: JobWorkerDouble;
   let store: EventStore;
+  let orchestratorEnv: Record<string, string>;
 
   beforeAll(async () => {
     const env = testEnv();
@@ -47,14 +50,15 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     const common = { DATABASE_URL: env.databaseUrl, KAFKA_BROKERS: env.kafkaBrokers.join(',') };
     const addresses = { PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS: `127.0.0.1:${definitionPort}`, PIPEWRIGHT_ORCHESTRATOR_ADDRESS: `127.0.0.1:${orchestratorPort}` };
     definition = startServiceProcess('pipeline-definition', { ...common, PIPEWRIGHT_PIPELINE_DEFINITION_PORT: String(definitionPort), PIPEWRIGHT_PIPELINE_DEFINITION_HTTP_PORT: String(definitionHttp) });
-    orchestrator = startServiceProcess('orchestrator', {
+    orchestratorEnv = {
       ...common,
       ...addresses,
       PIPEWRIGHT_ORCHESTRATOR_PORT: String(orchestratorPort),
       PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
       PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema,
       PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema,
-    });
+    };
+    orchestrator = startServiceProcess('orchestrator', orchestratorEnv);
     await Promise.all([waitUntilServing(addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS, definition, 90_000), waitUntilServing(addresses.PIPEWRIGHT_ORCHESTRATOR_ADDRESS, orchestrator, 90_000)]);
     pipelines = new GrpcClient('PipelineService', addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS);
     executions = new GrpcClient('ExecutionService', addresses.PIPEWRIGHT_ORCHESTRATOR_ADDRESS);
@@ -124,6 +128,78 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
 
     const listed = await executions.call('ListPipelineExecutions', { pipelineName: name });
     expect(listed.pipelineExecutionSummaries.map((s: any) => [s.pipelineExecutionId, s.status])).toEqual([[id, 'Succeeded']]);
+
+    // The execution-events topic tells the same story, in order, keyed by the pipeline.
+    const pipelineStates = await eventually('PipelineExecutionStateChange SUCCEEDED on the execution-events topic', () => {
+      const states = worker.executionEvents.filter((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.PipelineExecutionStateChange').map((e) => e.data.state);
+      return states.includes('SUCCEEDED') ? states : undefined;
+    });
+    expect(pipelineStates).toEqual(['STARTED', 'SUCCEEDED']);
+    const approval = worker.executionEvents.find((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.ApprovalStateChange');
+    expect(approval?.data).toMatchObject({ state: 'NEEDED', token, stage: 'Approve', action: 'Release', customData: 'ship it?', executionId: id });
+    const stages = worker.executionEvents.filter((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.StageExecutionStateChange').map((e) => `${e.data.stage}:${e.data.state}`);
+    expect(stages).toEqual(['Source:STARTED', 'Source:SUCCEEDED', 'Build:STARTED', 'Build:SUCCEEDED', 'Approve:STARTED', 'Approve:SUCCEEDED']);
+  });
+
+  it('SUPERSEDED mode: a second execution waits for the Build stage the first holds, and enters when it is released', async () => {
+    const name = uniqueName('orch_lanes');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const { pipelineExecutionId: first } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const firstBuild = await worker.job(name, 'BuildA');
+    const { pipelineExecutionId: second } = await executions.call('StartPipelineExecution', { name });
+    await eventually('a second Checkout job', () => (worker.jobsOf(name, 'Checkout').length === 2 ? true : undefined));
+    const secondCheckout = worker.jobsOf(name, 'Checkout')[1];
+    await worker.acknowledge(secondCheckout);
+    await worker.succeed(secondCheckout);
+    await eventually('the second execution waiting at Build', async () => {
+      const state = await executions.call('GetPipelineState', { name });
+      return state.stageStates.find((s: any) => s.stageName === 'Build').inboundExecution?.pipelineExecutionId === second ? true : undefined;
+    });
+    expect(worker.jobsOf(name, 'BuildA')).toHaveLength(1);
+    await worker.acknowledge(firstBuild);
+    await worker.succeed(firstBuild);
+    await reaches(name, first, 'Succeeded');
+    await eventually('the second execution\'s Build job', () => (worker.jobsOf(name, 'BuildA').length === 2 ? true : undefined));
+    const secondBuild = worker.jobsOf(name, 'BuildA')[1];
+    expect(secondBuild.data?.pipelineContext?.pipelineExecutionId).toBe(second);
+    await worker.acknowledge(secondBuild);
+    await worker.succeed(secondBuild);
+    await reaches(name, second, 'Succeeded');
+    const listed = await executions.call('ListPipelineExecutions', { pipelineName: name, maxResults: 1 });
+    expect(listed.pipelineExecutionSummaries.map((x: any) => x.pipelineExecutionId)).toEqual([second]);
+    const rest = await executions.call('ListPipelineExecutions', { pipelineName: name, nextToken: listed.nextToken });
+    expect(rest.pipelineExecutionSummaries.map((x: any) => x.pipelineExecutionId)).toEqual([first]);
+  });
+
+  it('starts executions from ExecutionRequested on the execution-requests topic, once per request id', async () => {
+    const name = uniqueName('orch_requested');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const { pipeline } = await pipelines.call('GetPipeline', { name });
+    const request = (requestId: string) =>
+      pipelineV1.ExecutionRequested.encode(
+        pipelineV1.ExecutionRequested.fromPartial({
+          pipelineName: name,
+          pipelineVersion: 1,
+          declaration: pipelineV1.PipelineDeclaration.fromPartial(pipeline),
+          trigger: { triggerType: 'Webhook', triggerDetail: requestId },
+          requestId,
+          time: timestampFromDate(new Date()),
+        }),
+      ).finish();
+    const type = 'pipewright.pipeline.v1.ExecutionRequested';
+    await worker.publish(Topics.ExecutionRequests, name, type, request('push-1'));
+    await worker.publish(Topics.ExecutionRequests, name, type, request('push-1')); // redelivered by the producer: new event id, same request
+    await worker.publish(Topics.ExecutionRequests, name, type, request('push-2'));
+    // push-2 comes after the duplicate on the same partition: once it started, the duplicate was handled.
+    const listed = await eventually('the execution of push-2', async () => {
+      const page = await executions.call('ListPipelineExecutions', { pipelineName: name });
+      return page.pipelineExecutionSummaries.some((x: any) => x.trigger.triggerDetail === 'push-2') ? page.pipelineExecutionSummaries : undefined;
+    });
+    expect(listed.map((x: any) => x.trigger).sort((a: any, b: any) => a.triggerDetail.localeCompare(b.triggerDetail))).toEqual([
+      { triggerType: 'Webhook', triggerDetail: 'push-1' },
+      { triggerType: 'Webhook', triggerDetail: 'push-2' },
+    ]);
   });
 
   it('a failed job fails the execution; RetryStageExecution FAILED_ACTIONS re-runs only the failed action and it succeeds', async () => {
@@ -252,4 +328,29 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
       expect(error.code).toBe(status.NOT_FOUND);
     });
   });
+
+  // Last: it restarts the orchestrator.
+  it('a retryPolicy backoff timer survives a restart of the orchestrator and dispatches the next attempt', async () => {
+    const name = uniqueName('orch_timer');
+    const pipeline = declaration(name, { approval: false, builds: ['BuildA'] });
+    pipeline.stages[1].actions[0].retryPolicy = { maxAttempts: 2, backoffSeconds: 5 };
+    await pipelines.call('CreatePipeline', { pipeline });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const first = await worker.job(name, 'BuildA');
+    await worker.fail(first, 'flaky');
+    await eventually('the retry scheduled in the log', async () => ((await executionEvents(store, id)).some((e) => e.type === 'ActionRetryScheduled') ? true : undefined));
+
+    expect(await orchestrator.stop()).toEqual({ code: 0, signal: null });
+    orchestrator = startServiceProcess('orchestrator', orchestratorEnv);
+    await waitUntilServing(orchestratorEnv.PIPEWRIGHT_ORCHESTRATOR_ADDRESS, orchestrator, 90_000);
+
+    await eventually('the second attempt of BuildA', () => (worker.jobsOf(name, 'BuildA').length === 2 ? true : undefined));
+    const second = worker.jobsOf(name, 'BuildA')[1];
+    expect(second.jobId).not.toBe(first.jobId);
+    await worker.acknowledge(second);
+    await worker.succeed(second);
+    await reaches(name, id, 'Succeeded');
+  }, 180_000);
+
 });

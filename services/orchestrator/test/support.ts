@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { jobV1, timestampFromDate } from '@pipewright/contracts';
+import { eventCatalog, isEventType, jobV1, timestampFromDate } from '@pipewright/contracts';
 import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, Topics } from '@pipewright/messaging';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 
@@ -40,6 +40,8 @@ export type RequestedJob = jobV1.JobRequested & { pipelineName: string };
  */
 export class JobWorkerDouble {
   readonly jobs: RequestedJob[] = [];
+  /** What the orchestrator published on the execution-events topic, decoded. */
+  readonly executionEvents: { pipelineName: string; type: string; data: any }[] = [];
   private readonly kafka: Kafka;
   private consumer?: Consumer;
   private producer?: Producer;
@@ -53,10 +55,14 @@ export class JobWorkerDouble {
     await this.producer.connect();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: Topics.JobRequests, fromBeginning: true });
+    await this.consumer.subscribe({ topics: [Topics.JobRequests, Topics.ExecutionEvents], fromBeginning: true });
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ topic, message }) => {
         const event = decodeCloudEvent(message);
+        if (topic === Topics.ExecutionEvents && isEventType(event.type)) {
+          this.executionEvents.push({ pipelineName: event.subject ?? '', type: event.type, data: eventCatalog[event.type].decode(event.data) });
+          return;
+        }
         if (event.type !== 'pipewright.job.v1.JobRequested') return;
         const job = jobV1.JobRequested.decode(event.data);
         this.jobs.push({ ...job, pipelineName: job.data?.pipelineContext?.pipelineName ?? '' });
@@ -95,9 +101,14 @@ export class JobWorkerDouble {
   }
 
   /** Sends an already-sent CloudEvent again, same id: the orchestrator must ignore the duplicate. */
-  async send(job: RequestedJob, type: string, data: Uint8Array, id: string = randomUUID()): Promise<string> {
-    const { value, headers } = encodeCloudEvent({ id, type, source: '/test/job-worker', time: new Date(), subject: job.pipelineName, datacontenttype: CONTENT_TYPE_PROTOBUF, data });
-    await this.producer!.send({ topic: Topics.JobEvents, messages: [{ key: job.pipelineName, value, headers }] });
+  send(job: RequestedJob, type: string, data: Uint8Array, id: string = randomUUID()): Promise<string> {
+    return this.publish(Topics.JobEvents, job.pipelineName, type, data, id);
+  }
+
+  /** A CloudEvent in binary mode keyed by pipeline, as every Pipewright producer writes it. */
+  async publish(topic: string, pipelineName: string, type: string, data: Uint8Array, id: string = randomUUID()): Promise<string> {
+    const { value, headers } = encodeCloudEvent({ id, type, source: '/test/job-worker', time: new Date(), subject: pipelineName, datacontenttype: CONTENT_TYPE_PROTOBUF, data });
+    await this.producer!.send({ topic, messages: [{ key: pipelineName, value, headers }] });
     return id;
   }
 }

@@ -98,7 +98,7 @@ export class ArtifactsController {
     const upload = uploadStream(call);
     try {
       const artifact = newArtifact(await upload.metadata);
-      const record = await this.handler.upload(artifact, upload.content, randomUUID(), new Date());
+      const record = await this.handler.upload(artifact, upload.content, randomUUID(), new Date(), upload.cancelled);
       callback(null, { artifact: toMessage(record) });
     } catch (error) {
       upload.content.destroy();

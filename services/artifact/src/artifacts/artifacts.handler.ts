@@ -28,12 +28,14 @@ export class ArtifactsHandler {
 
   /**
    * Streams `content` into the store, then records the metadata. The blob is stored before its row
-   * exists; garbage collection's grace period keeps such a blob until the row commits.
+   * exists; garbage collection's grace period keeps such a blob until the row commits. An upload
+   * whose sender gave up (`cancelled`) is not recorded, even if its bytes looked complete.
    */
-  async upload(artifact: NewArtifact, content: Readable, artifactId: string, now: Date): Promise<ArtifactRecord> {
+  async upload(artifact: NewArtifact, content: Readable, artifactId: string, now: Date, cancelled?: AbortSignal): Promise<ArtifactRecord> {
     const blob = await this.blobs.put(content, { expectedSha256: artifact.expectedSha256 }).catch((error: unknown) => {
       throw fromStore(error);
     });
+    cancelled?.throwIfAborted();
     const record: ArtifactRecord = {
       artifactId,
       pipelineExecutionId: artifact.pipelineExecutionId,

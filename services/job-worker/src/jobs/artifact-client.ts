@@ -83,7 +83,7 @@ export class ArtifactClient {
       if (!artifact?.artifactId) throw new ArtifactTransferFailed(`uploading artifact ${target.name}: the service returned no artifact id`, false);
       const digest = hash.digest('hex');
       if (artifact.sha256 !== digest) throw new ArtifactTransferFailed(`uploaded artifact ${target.name} was stored as ${artifact.sha256}, but its bytes hash to ${digest}`, false);
-      return { artifactId: artifact.artifactId, sha256: digest, sizeBytes: size };
+      return { artifactId: artifact.artifactId, sha256: digest, sizeBytes: String(size) };
     } catch (error) {
       if (error instanceof ArtifactTransferFailed) throw error;
       abort();

@@ -48,10 +48,10 @@ export class JobLogsController {
       if (!live) {
         // The job has ended: the rest of the file, the last chunk marked.
         if (chunks.length === 0) chunks.push({ text: '', offset });
-        chunks.forEach((chunk, i) => send({ ...chunk, endOfLog: i === chunks.length - 1 }));
+        chunks.forEach((chunk, i) => send({ text: chunk.text, offset: String(chunk.offset), endOfLog: i === chunks.length - 1 }));
         return;
       }
-      for (const chunk of chunks) send({ ...chunk, endOfLog: false });
+      for (const chunk of chunks) send({ text: chunk.text, offset: String(chunk.offset), endOfLog: false });
       if (!follow) return;
       await writer.changed(end, cancelled);
     }

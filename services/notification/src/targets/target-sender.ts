@@ -118,7 +118,17 @@ export class TargetSender implements OnModuleDestroy {
   private transporter(): Transporter {
     if (!this.config.smtpUrl) throw new Error('no SMTP server is configured (PIPEWRIGHT_NOTIFICATION_SMTP_URL)');
     const t = this.config.targetTimeoutMs;
-    this.mailer ??= createTransport(this.config.smtpUrl, { connectionTimeout: t, greetingTimeout: t, socketTimeout: t });
+    const url = new URL(this.config.smtpUrl);
+    const secure = url.protocol === 'smtps:';
+    this.mailer ??= createTransport({
+      host: url.hostname,
+      port: url.port ? Number(url.port) : secure ? 465 : 587,
+      secure,
+      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      connectionTimeout: t,
+      greetingTimeout: t,
+      socketTimeout: t,
+    });
     return this.mailer;
   }
 

@@ -106,6 +106,6 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   async getPipelineState(request: Request<'getPipelineState'>): Promise<executionV1.GetPipelineStateResponse> {
     const name = required(request.name, 'name');
     const { pipeline, lanes, executions } = await this.handler.pipelineState(name);
-    return { pipelineName: name, pipelineVersion: pipeline.version, stageStates: stageStateMessages(pipeline.declaration, lanes, executions), created: undefined, updated: undefined };
+    return { pipelineName: name, pipelineVersion: pipeline.version, stageStates: stageStateMessages(pipeline.declaration, lanes, executions), created: pipeline.created, updated: pipeline.updated };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
-import { pipelineV1 } from '@pipewright/contracts';
+import { pipelineV1, Timestamp } from '@pipewright/contracts';
 import { PipelineDeclaration, PipelineNotFound, readPipelineDocument } from '@pipewright/pipeline-model';
 import { GrpcClient, serviceAddress } from '@pipewright/service-kit';
 import { InvalidRequest } from './errors';
@@ -8,6 +8,9 @@ import { InvalidRequest } from './errors';
 export interface PipelineVersion {
   declaration: PipelineDeclaration;
   version: number;
+  /** When the pipeline was created and last updated, when pipeline-definition said. */
+  created?: Timestamp;
+  updated?: Timestamp;
 }
 
 /** A declaration as the contracts carry it, in the domain's shape (its proto3 JSON is CodePipeline's JSON). */
@@ -34,7 +37,7 @@ export class PipelineDeclarations implements OnModuleDestroy {
       throw error;
     }
     const declaration = declarationFromMessage(response.pipeline, 'pipeline');
-    return { declaration, version: response.pipeline?.version || response.metadata?.version || 1 };
+    return { declaration, version: response.pipeline?.version || response.metadata?.version || 1, created: response.metadata?.created, updated: response.metadata?.updated };
   }
 
   onModuleDestroy(): void {

@@ -12,7 +12,3 @@ export class InvalidWebhookDefinition extends DomainError {
     super(`the webhook definition has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { problems });
   }
 }
-
-export class WebhookNotFound extends DomainError {
-  readonly code = 'NOT_FOUND' as const;
-}

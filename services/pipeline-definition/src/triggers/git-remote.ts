@@ -12,6 +12,11 @@ export interface RemoteRefs {
 
 export class GitCommandFailed extends Error {}
 
+/** A repository URL fit for logs: credentials in it (https://user:token@host/…) are masked. */
+export function redactUrl(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+}
+
 /**
  * The git CLI on remote repositories (URLs or local paths): spawned without a shell, never
  * prompting, limited to ordinary transports. Fetches go to a bare cache repository per remote.
@@ -28,7 +33,7 @@ export class GitRemote {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_PROTOCOL_FROM_USER: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh', LANG: 'C' };
     return new Promise((resolve, reject) =>
       execFile('git', args, { cwd, env, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
-        if (error) reject(new GitCommandFailed(`git ${args[0]} failed: ${String(stderr || error.message).trim().split('\n').slice(-3).join(' ')}`));
+        if (error) reject(new GitCommandFailed(redactUrl(`git ${args[0]} failed: ${String(stderr || error.message).trim().split('\n').slice(-3).join(' ')}`)));
         else resolve(stdout);
       }),
     );

@@ -27,7 +27,7 @@ export class PollHeads implements OnModuleInit {
     const { store, table } = await this.table();
     const rows = await store.query(`SELECT ref, commit, repository FROM ${table} WHERE pipeline_name = $1 AND source_action = $2`, [pipeline, action]);
     if (rows.length === 0 || rows.some((r: { repository: string }) => r.repository !== repository)) return undefined;
-    return new Map(rows.map((r: { ref: string; commit: string }) => [r.ref, r.commit]));
+    return new Map(rows.filter((r: { ref: string }) => r.ref !== '').map((r: { ref: string; commit: string }) => [r.ref, r.commit]));
   }
 
   /** Replaces what was seen; the empty ref marks a repository polled while it had no refs yet. */

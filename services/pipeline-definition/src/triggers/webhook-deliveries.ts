@@ -85,7 +85,7 @@ export class WebhookDeliveries {
     const store = await this.infrastructure.store();
     return store.transaction(async (tx) => {
       const started = await this.requests.request(tx, decided.change);
-      const outcome: DeliveryResult = started
+      const outcome: DeliveryResult & { outcome: 'Started' | 'AlreadyStarted' } = started
         ? { status: 202, outcome: 'Started', detail: `execution of ${webhook.targetPipeline} requested`, revision: push.commit }
         : { status: 200, outcome: 'AlreadyStarted', detail: `revision ${push.commit} already started ${webhook.targetPipeline}`, revision: push.commit };
       await this.webhooks.recordDelivery(tx.query, { webhookName: webhook.name, deliveryId: source.deliveryId, host: source.host, received, ...outcome });

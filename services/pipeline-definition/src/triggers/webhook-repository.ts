@@ -114,10 +114,9 @@ export class WebhookRepository implements OnModuleInit {
     return (rows as WebhookRow[]).map(fromRow);
   }
 
-  async delete(name: string): Promise<boolean> {
+  async delete(name: string): Promise<void> {
     const { store, webhooks } = await this.tables();
-    const rows = await store.query(`DELETE FROM ${webhooks} WHERE name = $1 RETURNING name`, [name]);
-    return rows.length > 0;
+    await store.query(`DELETE FROM ${webhooks} WHERE name = $1`, [name]);
   }
 
   /** Whether a webhook reports the changes of this source action (then nobody needs to poll it). */

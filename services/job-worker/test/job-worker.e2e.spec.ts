@@ -1,0 +1,232 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { status } from '@grpc/grpc-js';
+import { GrpcClient } from '@pipewright/service-kit';
+import { testEnv, uniqueName } from '@pipewright/testing';
+import { jobRequest, OrchestratorDouble } from './orchestrator-double';
+import { downloadInto, isRunning, jobLogs, LogMessage, Started, startArtifactService, startJobWorker, tempDir } from './processes';
+
+const prefix = uniqueName('jw');
+const pipeline = (name: string) => `${prefix}_${name}`;
+
+function git(cwd: string, ...args: string[]): string {
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: cwd };
+  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
+}
+
+/** A real repository with two commits on main; returns both ids. */
+function makeRepository(): { dir: string; first: string; second: string } {
+  const dir = tempDir('pw-repo-');
+  git(dir, 'init', '--quiet', '--initial-branch=main');
+  mkdirSync(join(dir, 'app'));
+  writeFileSync(join(dir, 'app/version.txt'), 'v1\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '--quiet', '-m', 'First version');
+  const first = git(dir, 'rev-parse', 'HEAD');
+  writeFileSync(join(dir, 'app/version.txt'), 'v2\n');
+  writeFileSync(join(dir, 'README.md'), 'readme\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '--quiet', '-m', 'Second version');
+  return { dir, first, second: git(dir, 'rev-parse', 'HEAD') };
+}
+
+const logText = (messages: LogMessage[]) => messages.map((m) => m.text).join('');
+
+async function waitForFile(file: string): Promise<string> {
+  while (!existsSync(file) || readFileSync(file, 'utf8').trim() === '') await sleep(50);
+  return readFileSync(file, 'utf8').trim();
+}
+
+describe('job-worker (real artifact and job-worker processes, Kafka and PostgreSQL)', () => {
+  let artifact: Started;
+  let worker: Awaited<ReturnType<typeof startJobWorker>>;
+  let artifacts: GrpcClient;
+  let logs: GrpcClient;
+  let orchestrator: OrchestratorDouble;
+  const scratch = tempDir('pw-jw-test-');
+  let sourceArtifact: { artifactId: string; sha256: string; sizeBytes: string };
+  let repo: ReturnType<typeof makeRepository>;
+
+  beforeAll(async () => {
+    artifact = await startArtifactService();
+    worker = await startJobWorker(artifact.address, `${prefix}_*`, { PIPEWRIGHT_JOB_DRAIN_MS: '1000' });
+    artifacts = new GrpcClient('ArtifactService', artifact.address);
+    logs = new GrpcClient('JobLogService', worker.address);
+    orchestrator = new OrchestratorDouble(testEnv().kafkaBrokers, prefix, uniqueName('jw-orchestrator'));
+    await orchestrator.start();
+    repo = makeRepository();
+  }, 240_000);
+
+  afterAll(async () => {
+    await orchestrator?.stop();
+    artifacts?.close();
+    logs?.close();
+    await worker?.proc.stop();
+    await artifact?.proc.stop();
+  });
+
+  it('checks out an exact older commit of a git repository: JobSucceeded with CommitId and an artifact holding its files', async () => {
+    const job = jobRequest({ pipelineName: pipeline('git'), type: 'Source/Pipewright/Git', configuration: { RepositoryUrl: repo.dir, Branch: 'main', CommitId: repo.first }, outputArtifacts: ['Src'] });
+    await orchestrator.request(job);
+    const ack = await orchestrator.next(job.jobId, 'JobAcknowledged');
+    expect(ack.data.nonce).toBe(job.nonce);
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobSucceeded');
+    expect(result.data.outputVariables.CommitId).toBe(repo.first);
+    expect(result.data.outputVariables.BranchName).toBe('main');
+    expect(result.data.currentRevision.revision).toBe(repo.first);
+    const [output] = result.data.outputArtifacts;
+    expect(output).toMatchObject({ name: 'Src', revision: repo.first });
+    expect(output.location.artifactId).not.toBe('');
+    expect(output.location.sha256).toMatch(/^[0-9a-f]{64}$/);
+    sourceArtifact = { artifactId: output.location.artifactId, sha256: output.location.sha256, sizeBytes: String(output.location.sizeBytes) };
+
+    const { dir, artifact: stored } = await downloadInto(artifacts, output.location.artifactId);
+    expect(stored).toMatchObject({ name: 'Src', pipelineName: pipeline('git'), sha256: output.location.sha256 });
+    expect(readdirSync(dir, { recursive: true }).map(String).sort()).toEqual(['app', 'app/version.txt']);
+    expect(readFileSync(join(dir, 'app/version.txt'), 'utf8')).toBe('v1\n');
+    expect(readdirSync(worker.workspaceRoot)).toEqual([]);
+  });
+
+  it('runs a shell build on that artifact and uploads its output; the log stays readable after the job', async () => {
+    const job = jobRequest({
+      pipelineName: pipeline('build'),
+      type: 'Build/Pipewright/Shell',
+      configuration: { Commands: 'mkdir -p dist\ncat app/version.txt > dist/built.txt\necho "building $PIPEWRIGHT_JOB_ID"' },
+      inputArtifacts: [{ name: 'Src', location: sourceArtifact }],
+      outputArtifacts: ['BuildOutput'],
+    });
+    await orchestrator.request(job);
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobSucceeded');
+    const [output] = result.data.outputArtifacts;
+    expect(output.name).toBe('BuildOutput');
+    const { dir } = await downloadInto(artifacts, output.location.artifactId);
+    expect(readFileSync(join(dir, 'dist/built.txt'), 'utf8')).toBe('v1\n');
+    expect(readFileSync(join(dir, 'app/version.txt'), 'utf8')).toBe('v1\n');
+
+    const after = await jobLogs(logs, { jobId: job.jobId });
+    expect(logText(after)).toContain(`building ${job.jobId}`);
+    expect(after[after.length - 1].endOfLog).toBe(true);
+    expect(after.slice(0, -1).every((m) => !m.endOfLog)).toBe(true);
+    const tail = logText(await jobLogs(logs, { jobId: job.jobId, tailLines: 2 }));
+    expect(tail.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(logText(after).endsWith(tail)).toBe(true);
+  });
+
+  it('fails a job whose command fails: JobFailed with the exit code and the end of the log', async () => {
+    const job = jobRequest({ pipelineName: pipeline('fail'), type: 'Test/Pipewright/Shell', configuration: { Commands: 'echo checking things\necho about to fail\nexit 3' }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+    await orchestrator.request(job);
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobFailed');
+    expect(result.data.failureDetails.type).toBe('JobFailed');
+    expect(result.data.failureDetails.message).toContain('exit code 3');
+    expect(result.data.failureDetails.message).toContain('about to fail');
+  });
+
+  it('fails a job whose input artifact does not exist, naming it', async () => {
+    const job = jobRequest({
+      pipelineName: pipeline('missing'),
+      type: 'Build/Pipewright/Shell',
+      configuration: { Commands: 'true' },
+      inputArtifacts: [{ name: 'Src', location: { artifactId: 'no-such-artifact', sha256: '0'.repeat(64), sizeBytes: '10' } }],
+    });
+    await orchestrator.request(job);
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobFailed');
+    expect(result.data.failureDetails.message).toContain('no-such-artifact');
+  });
+
+  it('streams the log while the job runs (follow) and ends the stream when the job ends', async () => {
+    const gate = join(scratch, 'follow-gate');
+    const job = jobRequest({ pipelineName: pipeline('follow'), type: 'Build/Pipewright/Shell', configuration: { Commands: `echo first line\nwhile [ ! -f ${gate} ]; do sleep 0.1; done\necho second line` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+    await orchestrator.request(job);
+    await orchestrator.next(job.jobId, 'JobAcknowledged');
+    let seen = '';
+    const followed = jobLogs(logs, { jobId: job.jobId, follow: true }, (m) => {
+      seen += m.text;
+      if (seen.includes('first line') && !existsSync(gate)) writeFileSync(gate, 'go');
+    });
+    const messages = await followed;
+    const text = logText(messages);
+    expect(text.indexOf('first line')).toBeLessThan(text.indexOf('second line'));
+    expect(messages[messages.length - 1].endOfLog).toBe(true);
+    expect((await orchestrator.result(job.jobId)).type).toBe('JobSucceeded');
+    // Offsets say where each chunk sits in the file.
+    for (const m of messages) expect(text.slice(Number(m.offset) - Number(messages[0].offset)).startsWith(m.text)).toBe(true);
+  });
+
+  it('GetJobLogs refuses an unknown job (NOT_FOUND) and a job id that is no id (INVALID_ARGUMENT)', async () => {
+    await expect(jobLogs(logs, { jobId: 'no-such-job' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(jobLogs(logs, { jobId: '../../etc/passwd' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(jobLogs(logs, { jobId: '' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(jobLogs(logs, { jobId: 'x', tailLines: -1 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+
+  it('kills a running job on JobCancelled (abandon): JobFailed, heartbeats before, no process left', async () => {
+    const pidFile = join(scratch, 'cancel.pid');
+    const job = jobRequest({ pipelineName: pipeline('cancel'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+    await orchestrator.request(job);
+    const pid = Number(await waitForFile(pidFile));
+    const heartbeat = await orchestrator.next(job.jobId, 'JobHeartbeat');
+    expect(heartbeat.data.job).toMatchObject({ jobId: job.jobId, pipelineName: pipeline('cancel') });
+    await orchestrator.cancel(job, 'StopPipelineExecution with abandon');
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobFailed');
+    expect(result.data.failureDetails.message).toContain('cancelled: StopPipelineExecution with abandon');
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it('runs the same job id once however often it is delivered, and leaves custom action types to custom workers', async () => {
+    const custom = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Custom/MyTool' });
+    const job = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Pipewright/NoOp' });
+    const after = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Pipewright/NoOp' });
+    await orchestrator.request(custom);
+    await orchestrator.request(job);
+    await orchestrator.result(job.jobId);
+    await orchestrator.request(job);
+    await orchestrator.request(after);
+    // Same pipeline, same partition: when `after` is done, the repeat before it was read.
+    expect((await orchestrator.result(after.jobId)).type).toBe('JobSucceeded');
+    expect(orchestrator.of(job.jobId, 'JobAcknowledged')).toHaveLength(1);
+    expect(orchestrator.of(job.jobId, 'JobSucceeded')).toHaveLength(1);
+    expect(orchestrator.of(custom.jobId)).toEqual([]);
+  });
+
+  describe('a worker whose jobs may run 2 seconds at most', () => {
+    let short: Awaited<ReturnType<typeof startJobWorker>>;
+
+    beforeAll(async () => {
+      short = await startJobWorker(artifact.address, `${prefix}_short_*`, { PIPEWRIGHT_JOB_MAX_TIMEOUT_MS: '2000' });
+    }, 180_000);
+
+    afterAll(async () => {
+      expect(await short?.proc.stop()).toEqual({ code: 0, signal: null });
+    });
+
+    it('fails a job past its timeout and leaves no process behind', async () => {
+      const pidFile = join(scratch, 'timeout.pid');
+      const job = jobRequest({ pipelineName: pipeline('short_timeout'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+      await orchestrator.request(job);
+      const result = await orchestrator.result(job.jobId);
+      expect(result.type).toBe('JobFailed');
+      expect(result.data.failureDetails.message).toContain('timed out after 2000 ms');
+      expect(isRunning(Number(await waitForFile(pidFile)))).toBe(false);
+      expect(readdirSync(short.workspaceRoot)).toEqual([]);
+    });
+  });
+
+  it('on SIGTERM stops taking jobs and fails the running one with "worker shutting down", then exits cleanly', async () => {
+    const pidFile = join(scratch, 'shutdown.pid');
+    const job = jobRequest({ pipelineName: pipeline('shutdown'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+    await orchestrator.request(job);
+    const pid = Number(await waitForFile(pidFile));
+    expect(await worker.proc.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    const result = await orchestrator.result(job.jobId);
+    expect(result.type).toBe('JobFailed');
+    expect(result.data.failureDetails).toMatchObject({ type: 'SystemUnavailable', message: expect.stringContaining('worker shutting down') });
+    expect(isRunning(pid)).toBe(false);
+  });
+});
