@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { from, ignoreElements, Observable } from 'rxjs';
 import { ArtifactCursor, ArtifactRecord } from './artifact-repository';
 import { ArtifactsHandler, NewArtifact } from './artifacts.handler';
-import { InvalidArtifactRequest } from './errors';
+import { clientCancelled, InvalidArtifactRequest } from './errors';
 import { MAX_CHUNK_BYTES, uploadStream } from './upload-stream';
 
 const toMessage = (r: ArtifactRecord): artifactV1.Artifact => ({
@@ -65,7 +65,7 @@ function decodeToken(token: string): ArtifactCursor | undefined {
 
 /** Writes one message, waiting for the client to take the previous ones: a slow reader never makes us buffer. */
 function send(call: ServerWritableStream<unknown, artifactV1.DownloadArtifactResponse>, message: artifactV1.DownloadArtifactResponse): Promise<void> {
-  if (call.cancelled) return Promise.reject(Object.assign(new Error('the client cancelled the download'), { code: status.CANCELLED }));
+  if (call.cancelled) return Promise.reject(clientCancelled('the client cancelled the download'));
   if (call.write(message)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (error?: Error) => {
@@ -75,7 +75,7 @@ function send(call: ServerWritableStream<unknown, artifactV1.DownloadArtifactRes
       else resolve();
     };
     const onDrain = () => done();
-    const onCancel = () => done(Object.assign(new Error('the client cancelled the download'), { code: status.CANCELLED }));
+    const onCancel = () => done(clientCancelled('the client cancelled the download'));
     call.on('drain', onDrain);
     call.on('cancelled', onCancel);
   });

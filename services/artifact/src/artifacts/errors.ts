@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import { DomainError, DomainErrorCode } from '@pipewright/decider';
 import { ArtifactStoreError } from '@pipewright/artifact-store';
 
@@ -37,4 +38,9 @@ export class ArtifactStorageRefused extends DomainError {
 /** Store errors become domain errors so the one gRPC mapping (service-kit's toGrpcError) applies. */
 export function fromStore(error: unknown): unknown {
   return error instanceof ArtifactStoreError ? new ArtifactStorageRefused(error) : error;
+}
+
+/** The caller went away: answered as CANCELLED (nobody is listening) and not logged as a failure. */
+export function clientCancelled(message: string): Error & { code: status } {
+  return Object.assign(new Error(message), { code: status.CANCELLED });
 }

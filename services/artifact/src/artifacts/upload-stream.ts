@@ -2,7 +2,7 @@ import type { ServerReadableStream } from '@grpc/grpc-js';
 import type { Http2Stream } from 'node:http2';
 import { artifactV1 } from '@pipewright/contracts';
 import { Readable } from 'node:stream';
-import { InvalidArtifactRequest } from './errors';
+import { clientCancelled, InvalidArtifactRequest } from './errors';
 
 /** The proto's limit on one chunk message, both ways. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -67,7 +67,7 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
   const cancellation = new AbortController();
   const cancel = () => {
     if (cancellation.signal.aborted) return;
-    const error = new Error('the client cancelled the upload');
+    const error = clientCancelled('the client cancelled the upload');
     cancellation.abort(error);
     fail(error);
   };

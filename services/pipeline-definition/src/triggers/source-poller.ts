@@ -118,13 +118,15 @@ export class SourcePoller implements OnApplicationBootstrap, OnApplicationShutdo
       }
     }
     const store = await this.infrastructure.store();
-    await store.transaction(async (tx) => {
+    const recorded = await store.transaction(async (tx) => {
       // A webhook put since the check above reports these changes itself; its own refs are not ours to record.
-      if (mode === 'without-webhook' && (await this.webhooks.targets(tx.query, pipeline.name, action))) return;
+      if (mode === 'without-webhook' && (await this.webhooks.targets(tx.query, pipeline.name, action))) return false;
       await this.heads.save(tx.query, pipeline.name, action, repository, refs);
       for (const change of started) {
         if (await this.requests.request(tx, change)) this.logger.log(`${pipeline.name}.${action}: new revision ${change.revision}; execution requested`);
       }
+      return true;
     });
+    if (recorded && !seen) this.logger.log(`${pipeline.name}.${action}: first poll of ${redactUrl(repository)}; ${refs.size} refs recorded as seen`);
   }
 }
