@@ -13,6 +13,7 @@ export {
   type EncodedCloudEvent,
 } from './cloudevents';
 export { KafkaUnreachable, MalformedMessage, MessagingNotRunning } from './errors';
+export { traceHeaders } from './trace-context';
 export { KafkaMessaging, type MessagingOptions, type OutgoingEvent } from './kafka-messaging';
 export { DeadLetterHeaders, type EventHandler, type ReceivedEvent, type SubscribeOptions, type Subscription } from './subscription';
 export type { ConnectOptions } from './connect';

@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EventStore, KafkaOutboxPublisher, NewOutboxMessage, openEventStore, OutboxRelay } from '@pipewright/event-store';
-import { CloudEvent, encodeCloudEvent, KafkaMessaging, topicCatalog } from '@pipewright/messaging';
+import { CloudEvent, encodeCloudEvent, KafkaMessaging, topicCatalog, traceHeaders } from '@pipewright/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { databaseUrl, intEnv, kafkaBrokers, ServiceName } from './config';
 import { HealthRegistry } from './health';
@@ -90,8 +90,11 @@ export class EventSourcingModule {
   }
 }
 
-/** A CloudEvent as an outbox row: binary-mode headers, keyed by pipeline so its events stay in order. */
+/**
+ * A CloudEvent as an outbox row: binary-mode headers, keyed by pipeline so its events stay in order,
+ * with the trace context of the work that wrote it, so consumers continue the same trace.
+ */
 export function outboxMessage(topic: string, key: string, event: CloudEvent): NewOutboxMessage {
   const { value, headers } = encodeCloudEvent(event);
-  return { topic, key, value, headers };
+  return { topic, key, value, headers: { ...headers, ...traceHeaders() } };
 }

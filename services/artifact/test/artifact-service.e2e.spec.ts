@@ -34,6 +34,8 @@ async function stopArtifactService(service: RunningArtifactService | undefined):
   const exit = await service.proc.stop();
   rmSync(service.root, { recursive: true, force: true });
   expect(exit).toEqual({ code: 0, signal: null });
+  // Refusals (NOT_FOUND, DATA_LOSS, cancelled calls…) are answers, not failures of the service.
+  expect(service.proc.lines.filter((line) => /"level":"(error|fatal)"/.test(line))).toEqual([]);
 }
 
 /** Every blob file under the root (sha256/ab/cd/<digest>), and what is left in its temp folder. */

@@ -9,7 +9,9 @@ import { jobRequest, OrchestratorDouble } from './orchestrator-double';
 import { downloadInto, isRunning, jobLogs, LogMessage, Started, startArtifactService, startJobWorker, tempDir } from './processes';
 
 const prefix = uniqueName('jw');
-const pipeline = (name: string) => `${prefix}_${name}`;
+// Each worker process of this file takes only its own pipelines' jobs.
+const pipeline = (name: string) => `${prefix}_main_${name}`;
+const shortPipeline = (name: string) => `${prefix}_short_${name}`;
 
 function git(cwd: string, ...args: string[]): string {
   const env = { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com', GIT_CONFIG_NOSYSTEM: '1', HOME: cwd };
@@ -34,8 +36,8 @@ function makeRepository(): { dir: string; first: string; second: string } {
 
 const logText = (messages: LogMessage[]) => messages.map((m) => m.text).join('');
 
-async function waitForFile(file: string): Promise<string> {
-  while (!existsSync(file) || readFileSync(file, 'utf8').trim() === '') await sleep(50);
+async function waitForFile(file: string, empty = false): Promise<string> {
+  while (!existsSync(file) || (!empty && readFileSync(file, 'utf8').trim() === '')) await sleep(50);
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -51,7 +53,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
 
   beforeAll(async () => {
     artifact = await startArtifactService();
-    worker = await startJobWorker(artifact.address, `${prefix}_*`, { PIPEWRIGHT_JOB_DRAIN_MS: '1000' });
+    worker = await startJobWorker(artifact.address, `${prefix}_main_*`, { PIPEWRIGHT_JOB_DRAIN_MS: '1000' });
     artifacts = new GrpcClient('ArtifactService', artifact.address);
     logs = new GrpcClient('JobLogService', worker.address);
     orchestrator = new OrchestratorDouble(testEnv().kafkaBrokers, prefix, uniqueName('jw-orchestrator'));
@@ -165,24 +167,52 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     await expect(jobLogs(logs, { jobId: 'x', tailLines: -1 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
   });
 
-  it('kills a running job on JobCancelled (abandon): JobFailed, heartbeats before, no process left', async () => {
+  it('kills a running job on JobCancelled: JobFailed, heartbeats before, no process left', async () => {
     const pidFile = join(scratch, 'cancel.pid');
     const job = jobRequest({ pipelineName: pipeline('cancel'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
     await orchestrator.request(job);
     const pid = Number(await waitForFile(pidFile));
     const heartbeat = await orchestrator.next(job.jobId, 'JobHeartbeat');
     expect(heartbeat.data.job).toMatchObject({ jobId: job.jobId, pipelineName: pipeline('cancel') });
-    await orchestrator.cancel(job, 'StopPipelineExecution with abandon');
+    // abandon=false too: the orchestrator cancels a job only when its action is over (abandoned or timed out).
+    await orchestrator.cancel(job, 'the action timed out', false);
     const result = await orchestrator.result(job.jobId);
     expect(result.type).toBe('JobFailed');
-    expect(result.data.failureDetails.message).toContain('cancelled: StopPipelineExecution with abandon');
+    expect(result.data.failureDetails.message).toContain('cancelled: the action timed out');
     expect(isRunning(pid)).toBe(false);
   });
 
-  it('runs the same job id once however often it is delivered, and leaves custom action types to custom workers', async () => {
+  it('runs at most PIPEWRIGHT_JOB_CONCURRENCY (2) jobs at once: a third waits for a free slot', async () => {
+    const gated = (name: string) =>
+      jobRequest({
+        pipelineName: pipeline('slots'),
+        type: 'Build/Pipewright/Shell',
+        configuration: { Commands: `touch ${join(scratch, `${name}.started`)}\nwhile [ ! -f ${join(scratch, `${name}.gate`)} ]; do sleep 0.1; done` },
+        inputArtifacts: [{ name: 'Src', location: sourceArtifact }],
+      });
+    const [a, b, c] = [gated('a'), gated('b'), gated('c')];
+    for (const job of [a, b, c]) await orchestrator.request(job);
+    await waitForFile(join(scratch, 'a.started'), true);
+    await waitForFile(join(scratch, 'b.started'), true);
+    while (!worker.proc.lines.some((line) => line.includes(`job ${c.jobId} requested`))) await sleep(50);
+    expect(orchestrator.of(c.jobId)).toEqual([]);
+    expect(existsSync(join(scratch, 'c.started'))).toBe(false);
+    writeFileSync(join(scratch, 'a.gate'), '');
+    await orchestrator.next(c.jobId, 'JobAcknowledged');
+    const order = orchestrator.events.map((e) => `${e.jobId}:${e.type}`);
+    expect(order.indexOf(`${c.jobId}:JobAcknowledged`)).toBeGreaterThan(order.indexOf(`${a.jobId}:JobSucceeded`));
+    writeFileSync(join(scratch, 'b.gate'), '');
+    writeFileSync(join(scratch, 'c.gate'), '');
+    for (const job of [a, b, c]) expect((await orchestrator.result(job.jobId)).type).toBe('JobSucceeded');
+  });
+
+  it('runs the same job id once however often it is delivered, never runs a job cancelled before it came, and leaves custom action types to custom workers', async () => {
     const custom = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Custom/MyTool' });
     const job = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Pipewright/NoOp' });
     const after = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Pipewright/NoOp' });
+    const cancelledFirst = jobRequest({ pipelineName: pipeline('dup'), type: 'Build/Pipewright/NoOp' });
+    await orchestrator.cancel(cancelledFirst, 'abandoned', true);
+    await orchestrator.request(cancelledFirst);
     await orchestrator.request(custom);
     await orchestrator.request(job);
     await orchestrator.result(job.jobId);
@@ -193,6 +223,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     expect(orchestrator.of(job.jobId, 'JobAcknowledged')).toHaveLength(1);
     expect(orchestrator.of(job.jobId, 'JobSucceeded')).toHaveLength(1);
     expect(orchestrator.of(custom.jobId)).toEqual([]);
+    expect(orchestrator.of(cancelledFirst.jobId)).toEqual([]);
   });
 
   describe('a worker whose jobs may run 2 seconds at most', () => {
@@ -208,7 +239,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
 
     it('fails a job past its timeout and leaves no process behind', async () => {
       const pidFile = join(scratch, 'timeout.pid');
-      const job = jobRequest({ pipelineName: pipeline('short_timeout'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
+      const job = jobRequest({ pipelineName: shortPipeline('timeout'), type: 'Build/Pipewright/Shell', configuration: { Commands: `sleep 300 &\necho $! > ${pidFile}\nwait` }, inputArtifacts: [{ name: 'Src', location: sourceArtifact }] });
       await orchestrator.request(job);
       const result = await orchestrator.result(job.jobId);
       expect(result.type).toBe('JobFailed');

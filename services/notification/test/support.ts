@@ -307,3 +307,26 @@ export async function listAll(client: GrpcClient, request: Record<string, unknow
   } while (nextToken);
   return all;
 }
+
+/** A WatchEvents stream the test can read and cancel. */
+export function watchEvents(client: GrpcClient, request: Record<string, unknown>) {
+  const events: any[] = [];
+  const call = (client.stub as any).WatchEvents(request);
+  let failure: { code: number; details: string } | undefined;
+  call.on('data', (event: any) => events.push(event));
+  const ended = new Promise<void>((resolve) => {
+    call.on('error', (error: { code: number; details: string }) => {
+      failure = error;
+      resolve();
+    });
+    call.on('end', () => resolve());
+  });
+  return {
+    events,
+    ended,
+    get failure() {
+      return failure;
+    },
+    cancel: () => call.cancel(),
+  };
+}

@@ -135,8 +135,10 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
       return states.includes('SUCCEEDED') ? states : undefined;
     });
     expect(pipelineStates).toEqual(['STARTED', 'SUCCEEDED']);
-    const approval = worker.executionEvents.find((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.ApprovalStateChange');
-    expect(approval?.data).toMatchObject({ state: 'NEEDED', token, stage: 'Approve', action: 'Release', customData: 'ship it?', executionId: id });
+    const approvals = worker.executionEvents.filter((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.ApprovalStateChange').map((e) => e.data);
+    expect(approvals.map((a) => a.state)).toEqual(['NEEDED', 'APPROVED']);
+    expect(approvals[0]).toMatchObject({ token, stage: 'Approve', action: 'Release', customData: 'ship it?', executionId: id });
+    expect(approvals[1]).toMatchObject({ summary: 'ship it', stage: 'Approve', action: 'Release' });
     const stages = worker.executionEvents.filter((e) => e.pipelineName === name && e.type === 'pipewright.execution.v1.StageExecutionStateChange').map((e) => `${e.data.stage}:${e.data.state}`);
     expect(stages).toEqual(['Source:STARTED', 'Source:SUCCEEDED', 'Build:STARTED', 'Build:SUCCEEDED', 'Approve:STARTED', 'Approve:SUCCEEDED']);
   });
@@ -170,6 +172,22 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     expect(listed.pipelineExecutionSummaries.map((x: any) => x.pipelineExecutionId)).toEqual([second]);
     const rest = await executions.call('ListPipelineExecutions', { pipelineName: name, nextToken: listed.nextToken });
     expect(rest.pipelineExecutionSummaries.map((x: any) => x.pipelineExecutionId)).toEqual([first]);
+  });
+
+  it('concurrent starts all succeed (conflicts on the lanes stream are decided again): one runs, the newest waits, the rest are Superseded', async () => {
+    const name = uniqueName('orch_concurrent');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const started = await Promise.all(Array.from({ length: 8 }, () => executions.call('StartPipelineExecution', { name })));
+    expect(new Set(started.map((x) => x.pipelineExecutionId)).size).toBe(8);
+    const summaries = (await executions.call('ListPipelineExecutions', { pipelineName: name })).pipelineExecutionSummaries;
+    const count = (wanted: string) => summaries.filter((x: any) => x.status === wanted).length;
+    expect([count('InProgress'), count('Superseded')]).toEqual([2, 6]);
+    const checkout = await worker.job(name, 'Checkout');
+    const state = await executions.call('GetPipelineState', { name });
+    const source = state.stageStates.find((x: any) => x.stageName === 'Source');
+    expect(source.latestExecution.pipelineExecutionId).toBe(checkout.data?.pipelineContext?.pipelineExecutionId);
+    expect(source.inboundExecutions).toHaveLength(1);
+    expect(worker.jobsOf(name, 'Checkout')).toHaveLength(1);
   });
 
   it('starts executions from ExecutionRequested on the execution-requests topic, once per request id', async () => {
@@ -247,10 +265,47 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     await executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'ALL_ACTIONS' });
     const second = await worker.job(name, 'BuildA', 2);
     await worker.succeed(build); // the replaced attempt reports late: refused, logged, skipped
+    const heartbeatId = await worker.heartbeat(second);
+    await worker.heartbeat(second, heartbeatId); // the same CloudEvent again: the inbox drops it
     await worker.succeed(second);
     await reaches(name, id, 'Succeeded');
     const types = (await executionEvents(store, id)).map((e) => e.type);
     expect(types.filter((t) => t === 'ActionExecutionSucceeded')).toHaveLength(2);
+    expect(types.filter((t) => t === 'JobHeartbeatRecorded')).toHaveLength(1);
+  });
+
+  it('ListActionExecutions lists every attempt; RollbackStage re-runs a stage with what a successful execution had', async () => {
+    const name = uniqueName('orch_rollback');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const failed = await worker.job(name, 'BuildA');
+    await worker.fail(failed, 'exit 1');
+    await reaches(name, id, 'Failed');
+    await executions.call('RetryStageExecution', { pipelineName: name, pipelineExecutionId: id, stageName: 'Build', retryMode: 'FAILED_ACTIONS' });
+    await runJob(name, 'BuildA', 2);
+    await reaches(name, id, 'Succeeded');
+
+    const listed = await executions.call('ListActionExecutions', { pipelineName: name, filter: { pipelineExecutionId: id } });
+    expect(listed.actionExecutionDetails.map((d: any) => [d.actionName, d.attempt, d.status])).toEqual([
+      ['BuildA', 2, 'Succeeded'],
+      ['BuildA', 1, 'Failed'],
+      ['Checkout', 1, 'Succeeded'],
+    ]);
+    expect(listed.actionExecutionDetails[1].output.executionResult.errorDetails).toEqual({ code: 'JobFailed', message: 'exit 1' });
+    expect(listed.actionExecutionDetails[2].output.outputArtifacts[0]).toMatchObject({ name: 'Src', location: { artifactId: 'art-Src' } });
+    expect(listed.actionExecutionDetails[0].input.inputArtifacts.map((a: any) => a.name)).toEqual(['Src']);
+
+    const first = await rejected(executions.call('RollbackStage', { pipelineName: name, stageName: 'Source', targetPipelineExecutionId: id }));
+    expect(first.code).toBe(status.FAILED_PRECONDITION);
+    const { pipelineExecutionId: rollback } = await executions.call('RollbackStage', { pipelineName: name, stageName: 'Build', targetPipelineExecutionId: id });
+    const rerun = await eventually('the rollback\'s Build job', () => worker.jobsOf(name, 'BuildA').find((j) => j.data?.pipelineContext?.pipelineExecutionId === rollback));
+    expect(rerun.data?.inputArtifacts.map((a) => a.location?.artifactId)).toEqual(['art-Src']);
+    await worker.acknowledge(rerun);
+    await worker.succeed(rerun);
+    await reaches(name, rollback, 'Succeeded');
+    expect(await execution(name, rollback)).toMatchObject({ executionType: 'ROLLBACK', rollbackMetadata: { rollbackTargetPipelineExecutionId: id } });
+    expect(worker.jobsOf(name, 'Checkout')).toHaveLength(1);
   });
 
   it('client_request_token makes a start idempotent', async () => {
@@ -274,6 +329,13 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     const state = await executions.call('GetPipelineState', { name });
     const build = state.stageStates.find((s: any) => s.stageName === 'Build');
     expect(build.actionStates.map((a: any) => a.latestExecution.status)).toEqual(['Abandoned', 'Abandoned']);
+    const builds = worker.jobsOf(name).filter((j) => j.data?.pipelineContext?.stage?.name === 'Build').map((j) => j.jobId).sort();
+    const cancelled = await eventually('JobCancelled for both Build jobs', () => {
+      const ids = worker.cancelled.filter((c) => c.job?.pipelineName === name).map((c) => c.job!.jobId).sort();
+      return ids.length === 2 ? worker.cancelled.filter((c) => c.job?.pipelineName === name) : undefined;
+    });
+    expect(cancelled.map((c) => c.job!.jobId).sort()).toEqual(builds);
+    expect(cancelled.every((c) => c.abandon && c.reason === 'wrong branch')).toBe(true);
     const twice = await rejected(executions.call('StopPipelineExecution', { pipelineName: name, pipelineExecutionId: id, abandon: true }));
     expect(twice.code).toBe(status.FAILED_PRECONDITION);
   });

@@ -42,6 +42,7 @@ export class JobWorkerDouble {
   readonly jobs: RequestedJob[] = [];
   /** What the orchestrator published on the execution-events topic, decoded. */
   readonly executionEvents: { pipelineName: string; type: string; data: any }[] = [];
+  readonly cancelled: jobV1.JobCancelled[] = [];
   private readonly kafka: Kafka;
   private consumer?: Consumer;
   private producer?: Producer;
@@ -63,6 +64,7 @@ export class JobWorkerDouble {
           this.executionEvents.push({ pipelineName: event.subject ?? '', type: event.type, data: eventCatalog[event.type].decode(event.data) });
           return;
         }
+        if (event.type === 'pipewright.job.v1.JobCancelled') this.cancelled.push(jobV1.JobCancelled.decode(event.data));
         if (event.type !== 'pipewright.job.v1.JobRequested') return;
         const job = jobV1.JobRequested.decode(event.data);
         this.jobs.push({ ...job, pipelineName: job.data?.pipelineContext?.pipelineName ?? '' });
@@ -93,6 +95,11 @@ export class JobWorkerDouble {
     const outputArtifacts = (job.data?.outputArtifacts ?? []).map((a) => ({ name: a.name, location: { artifactId: `art-${a.name}`, sha256: 'a'.repeat(64), sizeBytes: '1' } }));
     const message = jobV1.JobSucceeded.fromPartial({ job: ref(job), outputArtifacts, executionDetails: { summary: 'done by the test' }, time: timestampFromDate(new Date()) });
     return this.send(job, 'pipewright.job.v1.JobSucceeded', jobV1.JobSucceeded.encode(message).finish());
+  }
+
+  heartbeat(job: RequestedJob, id?: string) {
+    const message = jobV1.JobHeartbeat.fromPartial({ job: ref(job), workerId: 'test-worker', executionDetails: { summary: 'working' }, time: timestampFromDate(new Date()) });
+    return this.send(job, 'pipewright.job.v1.JobHeartbeat', jobV1.JobHeartbeat.encode(message).finish(), id);
   }
 
   fail(job: RequestedJob, text: string) {

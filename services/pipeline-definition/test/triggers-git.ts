@@ -86,7 +86,7 @@ export class TestRepo {
 }
 
 /** The headers a host sends with a push, signed with `secret` the host's way. */
-export function pushHeaders(host: Host, body: string, secret: string, deliveryId = randomUUID()): Record<string, string> {
+export function pushHeaders(host: Host, body: string, secret: string, deliveryId: string = randomUUID()): Record<string, string> {
   const hmac = createHmac('sha256', secret).update(body).digest('hex');
   const json = { 'content-type': 'application/json' };
   switch (host) {

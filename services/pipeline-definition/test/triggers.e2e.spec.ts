@@ -113,7 +113,7 @@ describe('pipeline triggers (a real pipeline-definition process, real git reposi
     for (const repo of repos) repo.remove();
     if (gitCache) rmSync(gitCache, { recursive: true, force: true });
     expect(exit).toEqual({ code: 0, signal: null });
-  });
+  }, 60_000);
 
   const revisionsOf = (name: string) => (requested.get(name) ?? []).map((r) => r.data.sourceRevisions[0]?.revisionValue);
   const requestFor = (name: string, commit: string) => eventually(`an execution request of ${name} at ${commit}`, () => requested.get(name)?.find((r) => r.data.sourceRevisions[0]?.revisionValue === commit));
@@ -230,6 +230,38 @@ describe('pipeline triggers (a real pipeline-definition process, real git reposi
     expect(redelivered.body.outcome).toBe('AlreadyStarted');
     const last = await marker(ctx, host);
     expect(revisionsOf(ctx.name)).toEqual([commit, last]);
+  });
+
+  it('a GitLab push that lists only some of its commits is judged on the files git reports between the two commits', async () => {
+    const ctx = await withWebhook('partial', srcOnMainOrRelease);
+    const deliverPartial = async (before: string) => {
+      const after = ctx.repo.head('main');
+      // GitLab lists at most 20 commits; here it lists none of the 30 it announces.
+      const body = JSON.stringify({ ...ctx.repo.pushPayload('GitLab', 'refs/heads/main', before, after), total_commits_count: 30, commits: [] });
+      return { after, response: await deliver(ctx.webhook, pushHeaders('GitLab', body, ctx.secret), body) };
+    };
+    const docsOnly = ctx.repo.commit({ 'docs/readme.md': 'v2' }, 'docs');
+    expect((await deliverPartial(ctx.first)).response).toEqual({ status: 200, body: expect.objectContaining({ outcome: 'Filtered' }) });
+    ctx.repo.commit({ 'docs/readme.md': 'v3' }, 'more docs');
+    ctx.repo.commit({ 'src/app.ts': 'v2' }, 'code');
+    const code = await deliverPartial(docsOnly);
+    expect(code.response).toEqual({ status: 202, body: expect.objectContaining({ outcome: 'Started', revision: code.after }) });
+    const last = await marker(ctx, 'GitLab');
+    expect(revisionsOf(ctx.name)).toEqual([code.after, last]);
+  });
+
+  it('a revision both polled and delivered by a webhook starts one execution', async () => {
+    const { name, repo, first } = await createPipeline('pollhook', undefined);
+    await eventually('the first poll', () => proc.lines.find((l) => l.includes(`${name}.Checkout: first poll`)));
+    const commit = repo.commit({ 'src/app.ts': 'v2' });
+    await requestFor(name, commit);
+    // A webhook put afterwards reports the same push; polling stops for this source action.
+    const ctx = { name, repo, webhook: `${name}-hook`, secret: 'pollhook-secret' };
+    await client.call('PutWebhook', { webhook: { name: ctx.webhook, targetPipeline: name, targetAction: 'Checkout', authentication: 'GITHUB_HMAC', authenticationConfiguration: { secretToken: ctx.secret } } });
+    const late = await push(ctx, 'GitHub', 'main', first);
+    expect(late.response).toEqual({ status: 200, body: expect.objectContaining({ outcome: 'AlreadyStarted', revision: commit }) });
+    const last = await marker(ctx);
+    expect(revisionsOf(name)).toEqual([commit, last]);
   });
 
   it('manages webhooks: secrets are never returned, bad definitions are refused with every problem, delete removes', async () => {

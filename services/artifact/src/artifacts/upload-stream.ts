@@ -89,8 +89,8 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
  * A Node client's call.cancel() ends its side of the HTTP/2 stream before it resets it, so grpc-js
  * first reports an ordinary end of the request stream and says 'cancelled' only later, sometimes
  * after the response (grpc/grpc-node#2583). The HTTP/2 stream says 'aborted' as soon as the reset
- * arrives; reaching it uses grpc-js internals, and the e2e test of a cancelled upload fails if a
- * grpc-js upgrade moves them.
+ * arrives. Reaching it uses grpc-js internals (1.14); the e2e test of a cancelled upload is there
+ * to notice when an upgrade moves them.
  */
 function http2StreamOf(call: ServerReadableStream<unknown, unknown>): Http2Stream | undefined {
   let inner = (call as unknown as { call?: { stream?: Http2Stream; nextCall?: unknown } }).call;

@@ -75,6 +75,6 @@ export class JobRequestsConsumer implements OnApplicationBootstrap, OnModuleDest
   private async cancelled(message: jobV1.JobCancelled): Promise<void> {
     const job = message.job;
     if (!job?.jobId || !this.config.takesPipeline(job.pipelineName)) return;
-    await this.scheduler.cancel(job.jobId, job.pipelineName, message.reason, message.abandon);
+    await this.scheduler.cancel(job.jobId, job.pipelineName, message.reason);
   }
 }

@@ -44,21 +44,23 @@ export class JobScheduler {
     this.pump();
   }
 
-  /** Abandon stops a running job at once; stop-and-wait lets it finish. A job not started yet never starts. */
-  async cancel(jobId: string, pipelineName: string, reason: string, abandon: boolean): Promise<void> {
+  /**
+   * Stops a running job at once, whatever `abandon` says: the orchestrator sends JobCancelled only
+   * when the action is over for it (abandoned, or failed by its timeout), never for stop-and-wait,
+   * so a job left running would only hold a slot. A job not started yet never starts.
+   */
+  async cancel(jobId: string, pipelineName: string, reason: string): Promise<void> {
     const queued = this.waiting.findIndex((w) => w.jobId === jobId);
     if (queued >= 0) {
       const [job] = this.waiting.splice(queued, 1);
       await this.handled.record(jobId, 'Cancelled');
-      await this.events.failed(job, 'JobFailed', new JobCancelledByOrchestrator(reason).message + ' (before it started)');
+      await this.events.failed(job, 'JobFailed', `${new JobCancelledByOrchestrator(reason).message} (before it started)`);
       return;
     }
     const running = this.running.get(jobId);
     if (running) {
-      if (abandon) {
-        this.logger.log(`job ${jobId} abandoned: stopping it`);
-        running.controller.abort(new JobCancelledByOrchestrator(reason));
-      } else this.logger.log(`job ${jobId} cancelled with stop-and-wait: it runs to its end`);
+      this.logger.log(`job ${jobId} cancelled: stopping it`);
+      running.controller.abort(new JobCancelledByOrchestrator(reason));
       return;
     }
     await this.handled.cancelUnclaimed(jobId, pipelineName, this.config.workerId);

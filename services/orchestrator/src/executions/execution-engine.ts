@@ -83,7 +83,7 @@ export class Unit {
           this.outbox.push(jobCancelled(s, output.jobId, output.reason, s.lastUpdateTime));
           break;
         case 'PublishStateChange':
-          this.outbox.push(stateChanged(output.change, s));
+          this.outbox.push(...stateChanged(output.change, s));
           break;
         case 'ScheduleTimer':
           this.timers.push(output);

@@ -26,6 +26,13 @@ function pageSize(maxResults: number | null | undefined): number {
   return maxResults;
 }
 
+/** Paging: next_token is how many items earlier pages returned. */
+function pageOffset(nextToken: string | null | undefined): number {
+  const offset = nextToken ? Number(nextToken) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+  return offset;
+}
+
 /** gRPC adapter of ExecutionService: proto messages in and out, nothing else. */
 @Controller()
 export class ExecutionsController implements Partial<executionV1.ExecutionServiceController> {
@@ -56,6 +63,24 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
     const mode = oneOf<RetryMode>(request.retryMode, ['FAILED_ACTIONS', 'ALL_ACTIONS'], 'retry_mode');
     await this.handler.retry(required(request.pipelineName, 'pipeline_name'), id, required(request.stageName, 'stage_name'), mode);
     return { pipelineExecutionId: id };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async rollbackStage(request: Request<'rollbackStage'>): Promise<executionV1.RollbackStageResponse> {
+    const pipelineExecutionId = await this.handler.rollback(
+      required(request.pipelineName, 'pipeline_name'),
+      required(request.stageName, 'stage_name'),
+      required(request.targetPipelineExecutionId, 'target_pipeline_execution_id'),
+    );
+    return { pipelineExecutionId };
+  }
+
+  @GrpcMethod('ExecutionService')
+  async listActionExecutions(request: Request<'listActionExecutions'>): Promise<executionV1.ListActionExecutionsResponse> {
+    const limit = pageSize(request.maxResults);
+    const offset = pageOffset(request.nextToken);
+    const all = await this.handler.actionExecutions(required(request.pipelineName, 'pipeline_name'), request.filter?.pipelineExecutionId || undefined);
+    return { actionExecutionDetails: all.slice(offset, offset + limit), nextToken: all.length > offset + limit ? String(offset + limit) : '' };
   }
 
   @GrpcMethod('ExecutionService')
@@ -95,8 +120,7 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   @GrpcMethod('ExecutionService')
   async listPipelineExecutions(request: Request<'listPipelineExecutions'>): Promise<executionV1.ListPipelineExecutionsResponse> {
     const limit = pageSize(request.maxResults);
-    const offset = request.nextToken ? Number(request.nextToken) : 0;
-    if (!Number.isInteger(offset) || offset < 0) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+    const offset = pageOffset(request.nextToken);
     const rows = await this.handler.list(required(request.pipelineName, 'pipeline_name'), offset, limit + 1);
     const page = rows.slice(0, limit);
     return { pipelineExecutionSummaries: page.map(executionSummaryMessage), nextToken: rows.length > limit ? String(offset + limit) : '' };

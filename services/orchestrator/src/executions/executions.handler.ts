@@ -17,7 +17,8 @@ import { CommandSource, ExecutionEngine, RunOptions, Unit } from './execution-en
 import { InvalidRequest } from './errors';
 import { ExecutionTables } from './execution-tables';
 import { PipelineDeclarations } from './pipeline-declarations';
-import { loadExecution, loadLanes } from './streams';
+import { executionEvents, loadExecution, loadLanes } from './streams';
+import { actionExecutionDetails } from './action-executions';
 
 export interface StartRequest {
   pipelineName: string;
@@ -40,6 +41,9 @@ function executionIdFor(pipelineName: string, key: string | undefined): string {
 }
 
 const now = () => new Date().toISOString();
+
+/** ListActionExecutions without an execution filter looks this far back. */
+const RECENT_EXECUTIONS = 20;
 
 /** Every entry point (gRPC, Kafka consumers, timers) turns into these; behaviour lives once. */
 @Injectable()
@@ -107,6 +111,40 @@ export class ExecutionsHandler {
       ? { type: 'EnableStageTransition' as const, data: { stageName: target.name, now: at } }
       : { type: 'DisableStageTransition' as const, data: { stageName: target.name, reason: change.reason, now: at } };
     await this.engine.run({ kind: 'lanes', pipelineName, command });
+  }
+
+  /**
+   * A new ROLLBACK execution of one stage with what the target execution had. It runs the target's
+   * declaration, so the stage and artifacts it re-runs are exactly the ones that succeeded.
+   */
+  async rollback(pipelineName: string, stageName: string, targetPipelineExecutionId: string): Promise<string> {
+    const target = await this.get(pipelineName, targetPipelineExecutionId);
+    const pipelineExecutionId = randomUUID();
+    const command: ExecutionCommand = {
+      type: 'RollbackStage',
+      data: {
+        pipelineExecutionId,
+        declaration: target.declaration,
+        pipelineVersion: target.pipelineVersion,
+        stageName,
+        target,
+        seed: randomBytes(16).toString('hex'),
+        now: now(),
+      },
+    };
+    await this.engine.run({ kind: 'execution', pipelineExecutionId, command });
+    return pipelineExecutionId;
+  }
+
+  /** Every action attempt of one execution, or of the pipeline's latest executions. */
+  async actionExecutions(pipelineName: string, pipelineExecutionId: string | undefined) {
+    const store = await this.infrastructure.store();
+    const ids = pipelineExecutionId
+      ? [(await this.get(pipelineName, pipelineExecutionId)).pipelineExecutionId]
+      : (await this.tables.list(pipelineName, 0, RECENT_EXECUTIONS)).map((summary) => summary.pipelineExecutionId);
+    const details = [];
+    for (const id of ids) details.push(...actionExecutionDetails(await executionEvents(store, id)));
+    return details;
   }
 
   async get(pipelineName: string, pipelineExecutionId: string): Promise<StartedExecution> {

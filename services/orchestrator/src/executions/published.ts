@@ -52,15 +52,42 @@ export function jobCancelled(s: StartedExecution, jobId: string, reason: string,
   return message(Topics.JobRequests, s.pipelineName, 'pipewright.job.v1.JobCancelled', jobV1.JobCancelled.encode(data).finish(), now);
 }
 
-/** A state change as CodePipeline's EventBridge-shaped event on the execution-events topic. */
-export function stateChanged(change: StateChange, s: StartedExecution): NewOutboxMessage {
-  const common = { pipeline: change.pipelineName, executionId: change.pipelineExecutionId, version: change.pipelineVersion, time: ts(change.time) };
+/** A state change as CodePipeline's EventBridge-shaped events on the execution-events topic. */
+export function stateChanged(change: StateChange, s: StartedExecution): NewOutboxMessage[] {
+  const message = stateChangeMessage(change, s);
+  const verdict = change.kind === 'ActionExecution' ? approvalVerdict(change, s) : undefined;
+  return verdict ? [message, verdict] : [message];
+}
+
+const common = (change: StateChange) => ({ pipeline: change.pipelineName, executionId: change.pipelineExecutionId, version: change.pipelineVersion, time: ts(change.time) });
+const emit = (change: StateChange, type: string, data: Uint8Array) => message(Topics.ExecutionEvents, change.pipelineName, `pipewright.execution.v1.${type}`, data, change.time);
+
+/** How a manual approval ended, for subscribers of approvals (CodePipeline's manual-approval-succeeded/-failed). */
+function approvalVerdict(change: StateChange, s: StartedExecution): NewOutboxMessage | undefined {
+  const action = change.stageName && change.actionName ? s.stages[change.stageName]?.actions[change.actionName] : undefined;
+  if (action?.kind !== 'Approval') return undefined;
+  const state = change.state === 'SUCCEEDED' ? 'APPROVED' : change.state !== 'FAILED' ? undefined : change.errorDetails?.code === 'TimedOut' ? 'EXPIRED' : 'REJECTED';
+  if (!state) return undefined;
+  const m = executionV1.ApprovalStateChange.fromPartial({
+    ...common(change),
+    stage: change.stageName,
+    action: change.actionName,
+    state,
+    summary: change.summary,
+    approvedBy: action.updatedBy,
+    customData: action.configuration['CustomData'],
+    externalEntityLink: action.configuration['ExternalEntityLink'],
+  });
+  return emit(change, 'ApprovalStateChange', executionV1.ApprovalStateChange.encode(m).finish());
+}
+
+function stateChangeMessage(change: StateChange, s: StartedExecution): NewOutboxMessage {
+  const base = common(change);
   const error = change.errorDetails ? { code: change.errorDetails.code, message: change.errorDetails.message } : undefined;
-  const emit = (type: string, data: Uint8Array) => message(Topics.ExecutionEvents, change.pipelineName, `pipewright.execution.v1.${type}`, data, change.time);
   switch (change.kind) {
     case 'PipelineExecution': {
       const m = executionV1.PipelineExecutionStateChange.fromPartial({
-        ...common,
+        ...base,
         state: change.state,
         executionTrigger: change.trigger ?? s.trigger,
         executionMode: s.executionMode,
@@ -70,17 +97,17 @@ export function stateChanged(change: StateChange, s: StartedExecution): NewOutbo
         error,
         supersededBy: s.supersededBy,
       });
-      return emit('PipelineExecutionStateChange', executionV1.PipelineExecutionStateChange.encode(m).finish());
+      return emit(change, 'PipelineExecutionStateChange', executionV1.PipelineExecutionStateChange.encode(m).finish());
     }
     case 'StageExecution': {
       const stage = change.stageName ? s.stages[change.stageName] : undefined;
-      const m = executionV1.StageExecutionStateChange.fromPartial({ ...common, stage: change.stageName, state: change.state, startTime: ts(stage?.startTime), summary: change.summary, error });
-      return emit('StageExecutionStateChange', executionV1.StageExecutionStateChange.encode(m).finish());
+      const m = executionV1.StageExecutionStateChange.fromPartial({ ...base, stage: change.stageName, state: change.state, startTime: ts(stage?.startTime), summary: change.summary, error });
+      return emit(change, 'StageExecutionStateChange', executionV1.StageExecutionStateChange.encode(m).finish());
     }
     case 'ActionExecution': {
       const action = change.stageName && change.actionName ? s.stages[change.stageName]?.actions[change.actionName] : undefined;
       const m = executionV1.ActionExecutionStateChange.fromPartial({
-        ...common,
+        ...base,
         stage: change.stageName,
         action: change.actionName,
         actionExecutionId: change.actionExecutionId,
@@ -91,11 +118,11 @@ export function stateChanged(change: StateChange, s: StartedExecution): NewOutbo
         outputVariables: change.state === 'SUCCEEDED' ? action?.outputVariables : undefined,
         executionResult: { externalExecutionId: action?.externalExecutionId, externalExecutionSummary: change.summary, externalExecutionUrl: action?.externalExecutionUrl, errorDetails: error },
       });
-      return emit('ActionExecutionStateChange', executionV1.ActionExecutionStateChange.encode(m).finish());
+      return emit(change, 'ActionExecutionStateChange', executionV1.ActionExecutionStateChange.encode(m).finish());
     }
     case 'ApprovalNeeded': {
       const m = executionV1.ApprovalStateChange.fromPartial({
-        ...common,
+        ...base,
         stage: change.stageName,
         action: change.actionName,
         state: 'NEEDED',
@@ -104,7 +131,7 @@ export function stateChanged(change: StateChange, s: StartedExecution): NewOutbo
         externalEntityLink: change.approval?.externalEntityLink,
         expiresAt: ts(change.approval?.expiresAt),
       });
-      return emit('ApprovalStateChange', executionV1.ApprovalStateChange.encode(m).finish());
+      return emit(change, 'ApprovalStateChange', executionV1.ApprovalStateChange.encode(m).finish());
     }
   }
 }

@@ -23,6 +23,7 @@ export function redactUrl(text: string): string {
  */
 export class GitRemote {
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly cacheRoot: string,
@@ -32,11 +33,16 @@ export class GitRemote {
   private run(args: string[], cwd?: string): Promise<string> {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_PROTOCOL_FROM_USER: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh', LANG: 'C' };
     return new Promise((resolve, reject) =>
-      execFile('git', args, { cwd, env, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+      execFile('git', args, { cwd, env, signal: this.abort.signal, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
         if (error) reject(new GitCommandFailed(redactUrl(`git ${args[0]} failed: ${String(stderr || error.message).trim().split('\n').slice(-3).join(' ')}`)));
         else resolve(stdout);
       }),
     );
+  }
+
+  /** Stops every running git command (on shutdown: a slow remote must not hold the process). */
+  cancel(): void {
+    this.abort.abort();
   }
 
   async listRefs(repository: string): Promise<RemoteRefs> {

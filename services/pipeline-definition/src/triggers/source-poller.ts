@@ -58,6 +58,7 @@ export class SourcePoller implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.git.cancel();
     await this.running;
   }
 
@@ -109,6 +110,8 @@ export class SourcePoller implements OnApplicationBootstrap, OnApplicationShutdo
         if (push) moved.push({ ...push, defaultBranch });
       }
     }
+    // Nothing moved, appeared or went: nothing to write.
+    if (seen && moved.length === 0 && [...seen.keys()].every((ref) => refs.has(ref))) return;
     const started: TriggeredRevision[] = [];
     for (const push of moved) {
       let verdict = pushMatches(source.rule, push);
