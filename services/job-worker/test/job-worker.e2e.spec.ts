@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { GrpcClient } from '@pipewright/service-kit';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { jobRequest, OrchestratorDouble } from './orchestrator-double';
-import { downloadInto, isRunning, jobLogs, LogMessage, Started, startArtifactService, startJobWorker, tempDir } from './processes';
+import { downloadInto, isRunning, jobLogs, LogMessage, removeTempDirs, Started, startArtifactService, startJobWorker, tempDir } from './processes';
 
 const prefix = uniqueName('jw');
 // Each worker process of this file takes only its own pipelines' jobs.
@@ -67,6 +67,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     logs?.close();
     await worker?.proc.stop();
     await artifact?.proc.stop();
+    removeTempDirs();
   });
 
   it('checks out an exact older commit of a git repository: JobSucceeded with CommitId and an artifact holding its files', async () => {

@@ -27,6 +27,7 @@ function ddl(t: NotificationTables): string[] {
        pipeline text NOT NULL, execution_id text NOT NULL, time timestamptz NOT NULL, data jsonb NOT NULL,
        received_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE INDEX IF NOT EXISTS received_events_pipeline ON ${t.receivedEvents} (pipeline, position)`,
+    `CREATE INDEX IF NOT EXISTS received_events_execution ON ${t.receivedEvents} (execution_id, position)`,
     `CREATE TABLE IF NOT EXISTS ${t.deliveries} (
        delivery_id uuid PRIMARY KEY, seq bigserial NOT NULL UNIQUE, rule_name text NOT NULL,
        target_type text NOT NULL, target_address text NOT NULL, secret_ref text NOT NULL, detail_type text NOT NULL,

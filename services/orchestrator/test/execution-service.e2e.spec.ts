@@ -73,7 +73,7 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     await worker?.stop();
     await store?.close();
     const exits = await Promise.all([orchestrator?.stop(), definition?.stop()]);
-    if (process.env.ORCH_DEBUG || exits.some((e) => e?.code !== 0)) console.log(orchestrator.lines.slice(process.env.ORCH_DEBUG ? 0 : -40).join('\n'));
+    if (exits.some((e) => e?.code !== 0)) console.log(orchestrator.lines.slice(-40).join("\n"));
     expect(exits).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
   });
 

@@ -16,6 +16,7 @@ export class Signals {
   /** Resolves on the next notify of the topic, after timeoutMs, or when aborted. */
   wait(topic: 'events' | 'deliveries', timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         this.emitter.off(topic, done);

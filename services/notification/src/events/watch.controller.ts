@@ -1,7 +1,9 @@
+import { Metadata } from '@grpc/grpc-js';
 import { Controller, OnModuleDestroy } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { eventCatalog, notificationV1, timestampFromDate } from '@pipewright/contracts';
 import { toGrpcError } from '@pipewright/service-kit';
+import { Writable } from 'node:stream';
 import { Observable } from 'rxjs';
 import { InvalidRequest } from '../errors';
 import { EventFilter, EventLog, StoredEvent } from './event-log';
@@ -39,7 +41,7 @@ export class WatchController implements OnModuleDestroy {
   ) {}
 
   @GrpcMethod('NotificationService')
-  async watchEvents(request: Request<'watchEvents'>): Promise<Observable<notificationV1.WatchEventsResponse>> {
+  async watchEvents(request: Request<'watchEvents'>, _metadata?: Metadata, call?: Writable): Promise<Observable<notificationV1.WatchEventsResponse>> {
     const filter: EventFilter = { pipeline: request.pipelineName ?? '', executionId: request.pipelineExecutionId ?? '' };
     const after = request.afterPosition;
     if (after !== undefined && after !== null && !/^\d{1,18}$/.test(String(after))) throw InvalidRequest.at('after_position', 'after_position must be a position a previous stream returned');
@@ -52,6 +54,8 @@ export class WatchController implements OnModuleDestroy {
       void (async () => {
         let position = start;
         while (!stop.aborted) {
+          // A slow client: read no further page until what was written has gone out.
+          while (call?.writableNeedDrain && !stop.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
           const events = await this.log.after(position, filter, PAGE);
           for (const event of events) {
             if (stop.aborted) return;
