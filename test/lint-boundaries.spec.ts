@@ -35,7 +35,7 @@ describe('module boundaries', () => {
   });
 
   it('a library may not import a service', async () => {
-    expect(await problems('libs/messaging/src/zz-probe.ts', "import { OrchestratorModule } from '@pipewright/orchestrator';\nexport const x = OrchestratorModule;\n")).toContainEqual(
+    expect(await problems('libs/artifact-store/src/zz-probe.ts', "import { PipelineDefinitionModule } from '@pipewright/pipeline-definition';\nexport const x = PipelineDefinitionModule;\n")).toContainEqual(
       expect.stringMatching(/type:lib.*can only depend on libs tagged with "type:lib"/),
     );
   });

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DynamicModule, Global, INestApplication, LoggerService, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { dirname, join } from 'node:path';
 import { createLogger, JsonNestLogger } from '@pipewright/telemetry';
@@ -51,7 +52,10 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   @Module({ imports: [HealthModule, def.module] })
   class RootModule {}
 
-  const app = await NestFactory.create(RootModule, { logger, bufferLogs: true, abortOnError: false });
+  // rawBody: signed webhooks are verified over the exact bytes received.
+  const app = await NestFactory.create<NestExpressApplication>(RootModule, { logger, bufferLogs: true, abortOnError: false, rawBody: true });
+  app.useBodyParser('json', { limit: '25mb' });
+  app.useBodyParser('urlencoded', { limit: '25mb', extended: true });
   // Before connectMicroservice: the gRPC side inherits the app's config as it is at that moment.
   app.useGlobalFilters(new GrpcErrorFilter());
   const grpcPort = servicePort(def.name);

@@ -73,7 +73,7 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     await worker?.stop();
     await store?.close();
     const exits = await Promise.all([orchestrator?.stop(), definition?.stop()]);
-    if (exits.some((e) => e?.code !== 0)) console.log(orchestrator.lines.slice(-40).join("\n"));
+    if (exits.some((e) => e?.code !== 0)) console.log(orchestrator.lines.slice(-40).join('\n'));
     expect(exits).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
   });
 
@@ -336,6 +336,10 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     });
     expect(cancelled.map((c) => c.job!.jobId).sort()).toEqual(builds);
     expect(cancelled.every((c) => c.abandon && c.reason === 'wrong branch')).toBe(true);
+    const inSource = await executions.call('ListPipelineExecutions', { pipelineName: name, filter: { succeededInStage: { stageName: 'Source' } } });
+    expect(inSource.pipelineExecutionSummaries.map((x: any) => x.pipelineExecutionId)).toEqual([id]);
+    const inBuild = await executions.call('ListPipelineExecutions', { pipelineName: name, filter: { succeededInStage: { stageName: 'Build' } } });
+    expect(inBuild.pipelineExecutionSummaries).toEqual([]);
     const twice = await rejected(executions.call('StopPipelineExecution', { pipelineName: name, pipelineExecutionId: id, abandon: true }));
     expect(twice.code).toBe(status.FAILED_PRECONDITION);
   });

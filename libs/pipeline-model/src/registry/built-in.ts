@@ -11,7 +11,7 @@ export const BUILT_IN_ACTION_TYPES: readonly ActionTypeDefinition[] = [
   type('Source', 'Pipewright', 'Git', {
     inputs: [0, 0],
     outputs: [1, 1],
-    properties: [req('RepositoryUrl'), opt('Branch'), opt('CommitId')],
+    properties: [req('RepositoryUrl'), opt('Branch'), opt('CommitId'), bool('PollForSourceChanges')],
   }),
   type('Build', 'Pipewright', 'Shell', shell),
   type('Test', 'Pipewright', 'Shell', shell),

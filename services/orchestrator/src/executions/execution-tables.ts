@@ -36,6 +36,7 @@ export class ExecutionTables implements OnModuleInit {
          pipeline_execution_id text PRIMARY KEY, pipeline_name text NOT NULL, start_time timestamptz NOT NULL,
          status text NOT NULL, summary jsonb NOT NULL)`,
     );
+    await store.query(`ALTER TABLE ${this.executions} ADD COLUMN IF NOT EXISTS succeeded_stages text[] NOT NULL DEFAULT '{}'`);
     await store.query(`CREATE INDEX IF NOT EXISTS executions_by_pipeline ON ${this.executions} (pipeline_name, start_time DESC, pipeline_execution_id)`);
   }
 
@@ -80,19 +81,21 @@ export class ExecutionTables implements OnModuleInit {
 
   async project(query: Query, execution: StartedExecution): Promise<void> {
     const view = pipelineExecutionView(execution)!;
+    const succeeded = Object.values(execution.stages).filter((s) => s.status === 'Succeeded').map((s) => s.stageName);
     await query(
-      `INSERT INTO ${this.executions} (pipeline_execution_id, pipeline_name, start_time, status, summary) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (pipeline_execution_id) DO UPDATE SET status = excluded.status, summary = excluded.summary`,
-      [execution.pipelineExecutionId, execution.pipelineName, execution.startTime, execution.status, JSON.stringify(view.summary)],
+      `INSERT INTO ${this.executions} (pipeline_execution_id, pipeline_name, start_time, status, summary, succeeded_stages) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (pipeline_execution_id) DO UPDATE SET status = excluded.status, summary = excluded.summary, succeeded_stages = excluded.succeeded_stages`,
+      [execution.pipelineExecutionId, execution.pipelineName, execution.startTime, execution.status, JSON.stringify(view.summary), succeeded],
     );
   }
 
-  /** Newest first; the page token is the number of rows already returned. */
-  async list(pipelineName: string, offset: number, limit: number): Promise<PipelineExecutionView['summary'][]> {
+  /** Newest first, optionally only those in which a stage succeeded (CodePipeline's succeededInStage filter). */
+  async list(pipelineName: string, offset: number, limit: number, succeededInStage?: string): Promise<PipelineExecutionView['summary'][]> {
     const store = await this.infrastructure.store();
     const rows = await store.query<{ summary: PipelineExecutionView['summary'] }>(
-      `SELECT summary FROM ${this.executions} WHERE pipeline_name = $1 ORDER BY start_time DESC, pipeline_execution_id LIMIT $2 OFFSET $3`,
-      [pipelineName, limit, offset],
+      `SELECT summary FROM ${this.executions} WHERE pipeline_name = $1 AND ($4::text IS NULL OR $4 = ANY(succeeded_stages))
+        ORDER BY start_time DESC, pipeline_execution_id LIMIT $2 OFFSET $3`,
+      [pipelineName, limit, offset, succeededInStage ?? null],
     );
     return rows.map((r) => r.summary);
   }

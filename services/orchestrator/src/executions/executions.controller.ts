@@ -121,7 +121,7 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   async listPipelineExecutions(request: Request<'listPipelineExecutions'>): Promise<executionV1.ListPipelineExecutionsResponse> {
     const limit = pageSize(request.maxResults);
     const offset = pageOffset(request.nextToken);
-    const rows = await this.handler.list(required(request.pipelineName, 'pipeline_name'), offset, limit + 1);
+    const rows = await this.handler.list(required(request.pipelineName, 'pipeline_name'), offset, limit + 1, request.filter?.succeededInStage?.stageName || undefined);
     const page = rows.slice(0, limit);
     return { pipelineExecutionSummaries: page.map(executionSummaryMessage), nextToken: rows.length > limit ? String(offset + limit) : '' };
   }

@@ -153,8 +153,8 @@ export class ExecutionsHandler {
     return this.belonging(state, pipelineName, pipelineExecutionId);
   }
 
-  list(pipelineName: string, offset: number, limit: number) {
-    return this.tables.list(pipelineName, offset, limit);
+  list(pipelineName: string, offset: number, limit: number, succeededInStage?: string) {
+    return this.tables.list(pipelineName, offset, limit, succeededInStage);
   }
 
   /** GetPipelineState: the latest declaration, its transitions, and each stage's latest execution. */

@@ -9,7 +9,7 @@ import { PollHeads } from './poll-heads';
 import { SourcePoller } from './source-poller';
 import { TriggeredPipelines } from './triggered-pipelines';
 import { WebhookDeliveries } from './webhook-deliveries';
-import { WebhookBodyReader, WebhookEndpoint } from './webhook-endpoint';
+import { WebhookEndpoint } from './webhook-endpoint';
 import { WebhookRepository } from './webhook-repository';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksHandler } from './webhooks.handler';
@@ -31,7 +31,6 @@ import { WebhooksHandler } from './webhooks.handler';
     PollHeads,
     WebhooksHandler,
     WebhookDeliveries,
-    WebhookBodyReader,
     SourcePoller,
   ],
 })
