@@ -6,6 +6,8 @@ export interface NotificationConfig {
   schema: string;
   /** Kafka consumer group of the execution-events consumer. */
   groupId: string;
+  /** Where a consumer group with no committed offsets starts: the oldest event kept (default) or only new ones. */
+  startFromBeginning: boolean;
   /** Attempts before a delivery is dead-lettered. */
   maxAttempts: number;
   /** Backoff before retry n is about backoffBaseMs·2^(n-1), jittered, at most backoffMaxMs. */
@@ -44,6 +46,12 @@ function secretsFrom(raw: string | undefined): Map<string, string> {
   return new Map(Object.entries(parsed as Record<string, unknown>).map(([name, value]) => [name, String(value)]));
 }
 
+function startFrom(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'earliest') return true;
+  if (raw === 'latest') return false;
+  throw new Error(`${PREFIX}START_FROM must be earliest or latest, got "${raw}"`);
+}
+
 export function notificationConfig(env: NodeJS.ProcessEnv = process.env): NotificationConfig {
   const int = (name: string, fallback: number, min = 1) => {
     const value = intEnv(PREFIX + name, fallback, env);
@@ -53,6 +61,7 @@ export function notificationConfig(env: NodeJS.ProcessEnv = process.env): Notifi
   return {
     schema: env[`${PREFIX}SCHEMA`] || 'notification',
     groupId: env[`${PREFIX}GROUP_ID`] || 'notification',
+    startFromBeginning: startFrom(env[`${PREFIX}START_FROM`]),
     maxAttempts: int('MAX_ATTEMPTS', 8),
     backoffBaseMs: int('BACKOFF_BASE_MS', 2_000),
     backoffMaxMs: int('BACKOFF_MAX_MS', 10 * 60_000),

@@ -206,6 +206,8 @@ describe('PipelineService over gRPC (a real pipeline-definition process, Postgre
       pipeline.stages[1].actions[0] = { name: 'CodeBuild', actionTypeId: { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' }, configuration: { ProjectName: 'web' }, inputArtifacts: [{ name: 'Src' }] } as any;
       const response = await client.call('CreatePipeline', { pipeline });
       expect(response.actionsAwaitingWorker.map((a: any) => a.actionName)).toEqual(['CodeBuild']);
+      const got = await client.call('GetPipeline', { name });
+      expect(got.actionsAwaitingWorker).toEqual([{ stageName: 'Build', actionName: 'CodeBuild', actionTypeId: { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' } }]);
     });
   });
 

@@ -30,7 +30,12 @@ export class ExecutionEventsConsumer implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.db.open();
     await this.infrastructure.messaging.start();
-    await this.infrastructure.messaging.subscribe({ groupId: this.config.groupId, topics: [Topics.ExecutionEvents], handler: (received) => this.handle(received) });
+    await this.infrastructure.messaging.subscribe({
+      groupId: this.config.groupId,
+      topics: [Topics.ExecutionEvents],
+      fromBeginning: this.config.startFromBeginning,
+      handler: (received) => this.handle(received),
+    });
   }
 
   async handle({ event: cloudEvent }: ReceivedEvent): Promise<void> {

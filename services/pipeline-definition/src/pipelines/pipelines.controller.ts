@@ -53,8 +53,10 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
     const name = requireName(request.name);
     const { state, version } = await this.handler.get(name, request.version ?? undefined);
     const latest = state.versions[state.versions.length - 1];
+    const awaiting = await this.handler.awaitingWorker(version.declaration);
     return {
       pipeline: toMessage(version.declaration),
+      actionsAwaitingWorker: awaiting.map(({ stageName, actionName, actionTypeId }) => ({ stageName, actionName, actionTypeId })),
       metadata: { pipelineArn: `arn:pipewright:codepipeline:::${name}`, created: timestampFromDate(new Date(state.created)), updated: timestampFromDate(new Date(state.updated)), version: latest.version },
     };
   }

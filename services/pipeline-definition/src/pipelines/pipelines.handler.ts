@@ -61,6 +61,11 @@ export class PipelinesHandler {
     return { declaration: result.declaration, tags: result.tags, warnings: result.warnings, awaitingWorker: actionsAwaitingWorker(result.declaration, registry) };
   }
 
+  /** Actions of a stored declaration that wait for a worker, against today's registry. */
+  async awaitingWorker(declaration: PipelineDeclaration) {
+    return actionsAwaitingWorker(declaration, await this.actionTypes.registry());
+  }
+
   /** Load, decide, append with the loaded version; on a concurrent append, decide again on the new state. */
   async execute(name: string, command: PipelineCommand): Promise<PipelineEvent[]> {
     for (let attempt = 1; ; attempt++) {
