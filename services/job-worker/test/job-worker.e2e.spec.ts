@@ -8,6 +8,9 @@ import { testEnv, uniqueName } from '@pipewright/testing';
 import { jobRequest, OrchestratorDouble } from './orchestrator-double';
 import { downloadInto, isRunning, jobLogs, LogMessage, removeTempDirs, Started, startArtifactService, startJobWorker, tempDir } from './processes';
 
+// Jobs run real git, bash and artifact transfers on a shared 2-core machine: generous per-test limits.
+jest.setTimeout(90_000);
+
 const prefix = uniqueName('jw');
 // Each worker process of this file takes only its own pipelines' jobs.
 const pipeline = (name: string) => `${prefix}_main_${name}`;

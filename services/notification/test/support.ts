@@ -59,6 +59,8 @@ export class NotificationProcess {
       PIPEWRIGHT_NOTIFICATION_HTTP_PORT: String(await freePort()),
       PIPEWRIGHT_NOTIFICATION_SCHEMA: schema,
       PIPEWRIGHT_NOTIFICATION_GROUP_ID: schema,
+      // A new group skips the topic's history (other suites' events); untilConsuming waits until it is positioned.
+      PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest',
       PIPEWRIGHT_NOTIFICATION_ALLOW_PRIVATE_TARGETS: 'true',
       PIPEWRIGHT_NOTIFICATION_MAX_ATTEMPTS: '3',
       PIPEWRIGHT_NOTIFICATION_BACKOFF_BASE_MS: '100',
@@ -72,6 +74,7 @@ export class NotificationProcess {
     const service = new NotificationProcess(env, port);
     await service.launch();
     service.client = new GrpcClient('NotificationService', service.address);
+    await untilConsuming(service.client);
     return service;
   }
 
@@ -248,8 +251,8 @@ export class Orchestrator {
     return new Orchestrator(producer);
   }
 
-  /** Returns the CloudEvent ids, in order. */
-  async publish(events: Published[], ids: string[] = events.map(() => randomUUID())): Promise<string[]> {
+  /** Returns the CloudEvent ids, in order. A partition given overrides the one the key picks. */
+  async publish(events: Published[], ids: string[] = events.map(() => randomUUID()), partition?: number): Promise<string[]> {
     const messages = events.map(({ type, message }, i) => {
       const codec = codecs[type] as { fromPartial(o: unknown): unknown; encode(m: unknown): { finish(): Uint8Array } };
       const pipeline = String(message.pipeline);
@@ -264,7 +267,7 @@ export class Orchestrator {
         datacontenttype: CONTENT_TYPE_PROTOBUF,
         data,
       });
-      return { key: pipeline, value, headers };
+      return { key: pipeline, value, headers, partition };
     });
     await this.producer.send({ topic: Topics.ExecutionEvents, messages });
     return ids;
@@ -329,4 +332,38 @@ export function watchEvents(client: GrpcClient, request: Record<string, unknown>
     },
     cancel: () => call.cancel(),
   };
+}
+
+/**
+ * Waits until the service's consumer reads every partition of the execution-events topic: a new
+ * group that starts at the latest offsets would miss what a test publishes before that. Publishes
+ * to each partition not yet seen, round after round, until WatchEvents shows one from each.
+ */
+export async function untilConsuming(client: GrpcClient): Promise<void> {
+  const kafka = new Kafka({ brokers: testEnv().kafkaBrokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicOffsets(Topics.ExecutionEvents)).map((p) => p.partition);
+  await admin.disconnect();
+  const orchestrator = await Orchestrator.connect();
+  const pipeline = uniqueName('warmup');
+  const partitionOf = new Map<string, number>();
+  const stream = watchEvents(client, { pipelineName: pipeline, afterPosition: '0' });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const seen = new Set(stream.events.map((e) => partitionOf.get(e.eventId)));
+      const missing = partitions.filter((p) => !seen.has(p));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`the service consumed nothing from partitions ${missing.join(', ')} within 60 s`);
+      for (const partition of missing) {
+        const [id] = await orchestrator.publish([lifecycle(pipeline)[0]], [randomUUID()], partition);
+        partitionOf.set(id, partition);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    stream.cancel();
+    await orchestrator.disconnect();
+  }
 }
