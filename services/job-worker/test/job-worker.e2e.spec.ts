@@ -3,10 +3,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
+import { isProcessRunning } from '@pipewright/action-providers';
 import { GrpcClient } from '@pipewright/service-kit';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { jobRequest, OrchestratorDouble } from './orchestrator-double';
-import { downloadInto, isRunning, jobLogs, LogMessage, removeTempDirs, Started, startArtifactService, startJobWorker, tempDir } from './processes';
+import { downloadInto, jobLogs, LogMessage, removeTempDirs, Started, startArtifactService, startJobWorker, tempDir } from './processes';
 
 // Jobs run real git, bash and artifact transfers on a shared 2-core machine: generous per-test limits.
 jest.setTimeout(90_000);
@@ -80,6 +81,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     expect(ack.data.nonce).toBe(job.nonce);
     const result = await orchestrator.result(job.jobId);
     expect(result.type).toBe('JobSucceeded');
+    expect(result.data.nonce).toBe(job.nonce);
     expect(result.data.outputVariables.CommitId).toBe(repo.first);
     expect(result.data.outputVariables.BranchName).toBe('main');
     expect(result.data.currentRevision.revision).toBe(repo.first);
@@ -127,6 +129,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     await orchestrator.request(job);
     const result = await orchestrator.result(job.jobId);
     expect(result.type).toBe('JobFailed');
+    expect(result.data.nonce).toBe(job.nonce);
     expect(result.data.failureDetails.type).toBe('JobFailed');
     expect(result.data.failureDetails.message).toContain('exit code 3');
     expect(result.data.failureDetails.message).toContain('about to fail');
@@ -178,12 +181,13 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     const pid = Number(await waitForFile(pidFile));
     const heartbeat = await orchestrator.next(job.jobId, 'JobHeartbeat');
     expect(heartbeat.data.job).toMatchObject({ jobId: job.jobId, pipelineName: pipeline('cancel') });
+    expect(heartbeat.data.nonce).toBe(job.nonce);
     // abandon=false too: the orchestrator cancels a job only when its action is over (abandoned or timed out).
     await orchestrator.cancel(job, 'the action timed out', false);
     const result = await orchestrator.result(job.jobId);
     expect(result.type).toBe('JobFailed');
     expect(result.data.failureDetails.message).toContain('cancelled: the action timed out');
-    expect(isRunning(pid)).toBe(false);
+    expect(await isProcessRunning(pid)).toBe(false);
   });
 
   it('runs at most PIPEWRIGHT_JOB_CONCURRENCY (2) jobs at once: a third waits for a free slot', async () => {
@@ -248,7 +252,7 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
       const result = await orchestrator.result(job.jobId);
       expect(result.type).toBe('JobFailed');
       expect(result.data.failureDetails.message).toContain('timed out after 2000 ms');
-      expect(isRunning(Number(await waitForFile(pidFile)))).toBe(false);
+      expect(await isProcessRunning(Number(await waitForFile(pidFile)))).toBe(false);
       expect(readdirSync(short.workspaceRoot)).toEqual([]);
     });
   });
@@ -262,6 +266,6 @@ describe('job-worker (real artifact and job-worker processes, Kafka and PostgreS
     const result = await orchestrator.result(job.jobId);
     expect(result.type).toBe('JobFailed');
     expect(result.data.failureDetails).toMatchObject({ type: 'SystemUnavailable', message: expect.stringContaining('worker shutting down') });
-    expect(isRunning(pid)).toBe(false);
+    expect(await isProcessRunning(pid)).toBe(false);
   });
 });

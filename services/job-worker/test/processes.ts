@@ -111,12 +111,3 @@ export function jobLogs(client: GrpcClient, request: { jobId: string; tailLines?
     call.on('end', () => resolve(messages));
   });
 }
-
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

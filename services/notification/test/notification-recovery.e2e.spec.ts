@@ -33,13 +33,17 @@ describe('NotificationService across a crash, and WatchEvents resuming (a real n
     await service.client.call('CreateNotificationRule', { rule: { name: ruleName, pipelines: [pipeline], eventTypeIds: SELECTED, targets: [{ type: 'webhook', address: hook.url, secretRef: 'hook-key' }] } });
     await orchestrator.publish(lifecycle(pipeline));
     await eventually(() => (hook.requests.length >= 1 ? true : undefined), 'a delivery in flight');
+    const rulesBefore = await service.client.call('ListNotificationRules', { maxResults: 1000 });
     const killed = await service.proc.stop('SIGKILL');
     expect(killed.signal).toBe('SIGKILL');
+    // The rules table is a read model of the log: lose it, and the restart rebuilds it equal.
+    await service.sql(`DELETE FROM $schema.notification_rules`);
 
     // Published while the service is down: consumed after the restart.
     await orchestrator.publish(lifecycle(pipeline));
     hook.behaviour = () => 'ok';
     await service.launch();
+    expect(await service.client.call('ListNotificationRules', { maxResults: 1000 })).toEqual(rulesBefore);
     const deliveries = await eventually(async () => {
       const all = await listAll(service.client, { ruleName });
       return all.length === 6 && all.every((d) => d.status === 'Delivered') ? all : undefined;

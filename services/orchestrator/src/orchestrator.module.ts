@@ -2,8 +2,9 @@ import { Module } from '@nestjs/common';
 import { EventSourcingModule } from '@pipewright/service-kit';
 import { orchestratorSchema } from './config';
 import { ExecutionsModule } from './executions/executions.module';
+import { JobsModule } from './jobs/jobs.module';
 
 @Module({
-  imports: [EventSourcingModule.forService({ service: 'orchestrator', schema: orchestratorSchema() }), ExecutionsModule],
+  imports: [EventSourcingModule.forService({ service: 'orchestrator', schema: orchestratorSchema() }), ExecutionsModule, JobsModule],
 })
 export class OrchestratorModule {}

@@ -38,6 +38,7 @@ export class ArtifactClient {
     signal.addEventListener('abort', abort, { once: true });
     const hash = createHash('sha256');
     let size = 0;
+    let complete = false;
     try {
       for await (const message of call) {
         if (!message.chunk) continue;
@@ -45,10 +46,13 @@ export class ArtifactClient {
         size += message.chunk.length;
         yield message.chunk;
       }
+      complete = true;
     } catch (error) {
       throw transferError(`downloading artifact ${location.artifactId}`, error);
     } finally {
       signal.removeEventListener('abort', abort);
+      // The reader stopped early (e.g. an unsafe archive entry): the server need not send the rest.
+      if (!complete) call.cancel();
     }
     const digest = hash.digest('hex');
     if (location.sha256 && digest !== location.sha256.toLowerCase()) {

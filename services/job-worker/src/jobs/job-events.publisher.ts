@@ -49,13 +49,14 @@ export class JobEventsPublisher {
   }
 
   async heartbeat(job: JobSpec, summary: string): Promise<void> {
-    const message = { job: job.ref, workerId: this.config.workerId, executionDetails: { summary, externalExecutionId: '' }, time: timestampFromDate(new Date()) };
+    const message = { job: job.ref, nonce: job.nonce, workerId: this.config.workerId, executionDetails: { summary, externalExecutionId: '' }, time: timestampFromDate(new Date()) };
     await this.publish(job, 'JobHeartbeat', jobV1.JobHeartbeat, message).catch((error: Error) => this.logger.warn(`heartbeat of job ${job.jobId} not sent: ${error.message}`));
   }
 
   succeeded(job: JobSpec, result: SuccessResult): Promise<void> {
     return this.reliably(job, 'JobSucceeded', jobV1.JobSucceeded, {
       job: job.ref,
+      nonce: job.nonce,
       outputArtifacts: result.outputArtifacts.map((a) => ({ name: a.name, revision: a.revision ?? '', location: a.location, files: [] })),
       outputVariables: result.outputVariables,
       executionDetails: { summary: result.summary, externalExecutionId: job.jobId },
@@ -68,7 +69,7 @@ export class JobEventsPublisher {
 
   failed(job: JobSpec, type: FailureType, message: string): Promise<void> {
     const text = message.length > MAX_FAILURE_MESSAGE ? `${message.slice(0, MAX_FAILURE_MESSAGE - 1)}…` : message;
-    return this.reliably(job, 'JobFailed', jobV1.JobFailed, { job: job.ref, failureDetails: { type, message: text, externalExecutionId: job.jobId }, time: timestampFromDate(new Date()) });
+    return this.reliably(job, 'JobFailed', jobV1.JobFailed, { job: job.ref, nonce: job.nonce, failureDetails: { type, message: text, externalExecutionId: job.jobId }, time: timestampFromDate(new Date()) });
   }
 
   private async reliably<T>(job: JobSpec, type: string, codec: Codec<T>, message: T): Promise<void> {

@@ -36,13 +36,16 @@ export class JobRunner {
   }
 
   async run(job: JobSpec, stop: AbortSignal): Promise<'Succeeded' | 'Failed'> {
+    const log = await this.logs.open(job.jobId);
+    const workspace = path.join(this.config.workspaceRoot, job.jobId);
+    await this.events.acknowledged(job).catch(async (error: unknown) => {
+      await log.close(); // followers of the log must not wait for a job that never ran
+      throw error;
+    });
     // The timeout covers the whole job (artifact transfers too), not only the provider's part.
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new JobTimedOut(job.timeoutMillis)), job.timeoutMillis);
     const signal = AbortSignal.any([stop, timeout.signal]);
-    const log = await this.logs.open(job.jobId);
-    const workspace = path.join(this.config.workspaceRoot, job.jobId);
-    await this.events.acknowledged(job);
     const heartbeat = setInterval(() => void this.events.heartbeat(job, `running on ${this.config.workerId}`), this.config.heartbeatMs);
     this.logger.log(`job ${job.jobId} (${actionTypeText(job.actionTypeId)}, ${job.pipelineContext.pipelineName}/${job.pipelineContext.stageName}/${job.pipelineContext.actionName}) started`);
     let result: Result;

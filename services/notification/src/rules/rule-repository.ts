@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ExpectedVersion, RecordedEvent } from '@pipewright/event-store';
 import { NotificationStore, NotificationTables } from '../schema';
 import { evolveRule, initialRuleState, NotificationRule, RuleEvent, RuleState } from './rule';
@@ -31,8 +31,25 @@ export const ruleFromRow = (r: RuleRow): NotificationRule => ({
 
 /** Rule streams in the log, and the rules table projected from them in the same transaction. */
 @Injectable()
-export class RuleRepository {
+export class RuleRepository implements OnModuleInit {
+  private readonly logger = new Logger('rules');
+
   constructor(private readonly db: NotificationStore) {}
+
+  /** The read model is a cache of the log: rebuilt from it on every start, before any call is served. */
+  async onModuleInit(): Promise<void> {
+    const { store, tables } = await this.db.open();
+    const count = await store.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [tables.rules]);
+      const events = (await tx.query(
+        `SELECT type, data FROM ${store.tables.events} WHERE stream_id LIKE 'notification-rule-%' ORDER BY stream_id, stream_version`,
+      )) as RuleEvent[];
+      await tx.query(`DELETE FROM ${tables.rules}`);
+      for (const event of events) await project(tx.query, tables, event);
+      return events.length;
+    });
+    this.logger.log(`rules read model rebuilt from ${count} events`);
+  }
 
   async load(name: string): Promise<{ state: RuleState; streamVersion: number }> {
     const { store } = await this.db.open();

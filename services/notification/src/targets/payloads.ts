@@ -38,6 +38,9 @@ export function executionLink(consoleUrl: string, delivery: ClaimedDelivery): st
   return `${consoleUrl}/pipelines/${encodeURIComponent(pipeline)}${executionId ? `/executions/${encodeURIComponent(executionId)}` : ''}`;
 }
 
+/** Slack's mrkdwn gives &, < and > meaning; names in a message must not. */
+const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** Slack's incoming-webhook message (also understood by Mattermost, Rocket.Chat and others). */
 export function chatMessage(delivery: ClaimedDelivery, consoleUrl: string): Record<string, unknown> {
   const d = delivery.event.data as { stage?: string; action?: string; state?: string };
@@ -48,11 +51,12 @@ export function chatMessage(delivery: ClaimedDelivery, consoleUrl: string): Reco
     ...(d.action ? [`*Action:* ${d.action}`] : []),
     `*Status:* ${d.state ?? ''}`,
     ...(delivery.event.executionId ? [`*Execution:* ${delivery.event.executionId}`] : []),
-  ];
+  ].map(escapeMrkdwn);
+  const title = escapeMrkdwn(headline(delivery));
   return {
-    text: `${headline(delivery)} <${link}|View execution>`,
+    text: `${title} <${link}|View execution>`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${headline(delivery)}*` } },
+      { type: 'section', text: { type: 'mrkdwn', text: `*${title}*` } },
       { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
       { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'View execution' }, url: link }] },
     ],

@@ -9,6 +9,7 @@ import {
   ExecutionState,
   LanesCommand,
   LanesEvent,
+  JobRequest,
   LanesState,
   outputsOf,
   pipelineLanesDecider,
@@ -39,6 +40,8 @@ export class Unit {
   readonly lanes = new Map<string, LoadedStream<LanesState, LanesEvent>>();
   readonly outbox: NewOutboxMessage[] = [];
   readonly timers: ScheduledTimer[] = [];
+  /** The jobs this unit dispatched, each with its JobRequested outbox message. */
+  readonly dispatched: { job: JobRequest; requested: NewOutboxMessage }[] = [];
 
   constructor(readonly tx: EventStoreTransaction) {}
 
@@ -76,9 +79,12 @@ export class Unit {
     if (s.status === 'NotStarted') return next;
     for (const output of outputs) {
       switch (output.type) {
-        case 'DispatchJob':
-          this.outbox.push(jobRequested(output.job, s.lastUpdateTime));
+        case 'DispatchJob': {
+          const requested = jobRequested(output.job, s.lastUpdateTime);
+          this.outbox.push(requested);
+          this.dispatched.push({ job: output.job, requested });
           break;
+        }
         case 'CancelJob':
           this.outbox.push(jobCancelled(s, output.jobId, output.reason, s.lastUpdateTime));
           break;
@@ -105,6 +111,9 @@ export class Unit {
   }
 }
 
+/** Runs in a unit's transaction after its appends, for tables kept beside the log (e.g. the custom workers' job queue). */
+export type CommitHook = (unit: Unit) => Promise<void>;
+
 export interface RunOptions {
   /** Runs first in the transaction; false skips the work (a duplicate message, a timer already taken). */
   before?: (tx: EventStoreTransaction) => Promise<boolean>;
@@ -118,11 +127,16 @@ export interface RunOptions {
 @Injectable()
 export class ExecutionEngine {
   private readonly logger = new Logger('execution-engine');
+  private readonly hooks: CommitHook[] = [];
 
   constructor(
     private readonly infrastructure: ServiceInfrastructure,
     private readonly tables: ExecutionTables,
   ) {}
+
+  onCommit(hook: CommitHook): void {
+    this.hooks.push(hook);
+  }
 
   async run(work: Work, options: RunOptions = {}): Promise<Unit | undefined> {
     const store = await this.infrastructure.store();
@@ -155,5 +169,6 @@ export class ExecutionEngine {
     }
     await tx.enqueueOutbox(unit.outbox);
     await this.tables.schedule(tx.query, unit.timers);
+    for (const hook of this.hooks) await hook(unit);
   }
 }

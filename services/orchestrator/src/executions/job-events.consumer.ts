@@ -1,18 +1,15 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { dateFromTimestamp, jobV1 } from '@pipewright/contracts';
+import { jobV1 } from '@pipewright/contracts';
 import { DomainError } from '@pipewright/decider';
-import { ExecutionCommand, ExecutionState, JobFailureType } from '@pipewright/execution-domain';
+import { ExecutionCommand } from '@pipewright/execution-domain';
 import { ReceivedEvent, Topics } from '@pipewright/messaging';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { consumerGroup } from '../config';
-import { eventData, optional } from './event-data';
+import { completeJobData, failJobData, reportedNonce } from '../jobs/job-results';
+import { eventData } from './event-data';
 import { CommandSource, ExecutionEngine } from './execution-engine';
 
-const FAILURE_TYPES: readonly JobFailureType[] = ['JobFailed', 'ConfigurationError', 'PermissionError', 'RevisionOutOfSync', 'RevisionUnavailable', 'SystemUnavailable'];
 const JOB_EVENT_TYPES = ['pipewright.job.v1.JobAcknowledged', 'pipewright.job.v1.JobHeartbeat', 'pipewright.job.v1.JobSucceeded', 'pipewright.job.v1.JobFailed'] as const;
-
-/** Kafka workers do not echo the nonce on every event; the channel is internal, so the issued one stands in. */
-const issuedNonce = (state: ExecutionState, jobId: string) => (state.status === 'NotStarted' ? '' : (state.jobs[jobId]?.nonce ?? ''));
 
 /** The job-events topic: each worker report becomes one command on its execution, exactly once. */
 @Injectable()
@@ -58,46 +55,24 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
 
 type JobMessage = NonNullable<ReturnType<typeof eventData<(typeof JOB_EVENT_TYPES)[number]>>>;
 
+/** Results and heartbeats carry the job's nonce: one for another attempt is refused by the domain (JobNonceMismatch). */
 function commandFor(message: JobMessage, jobId: string, now: string): CommandSource | undefined {
   switch (message.type) {
     case 'pipewright.job.v1.JobAcknowledged': {
       const data = message.data as jobV1.JobAcknowledged;
       return { type: 'AcknowledgeJob', data: { jobId, nonce: data.nonce, now } };
     }
-    case 'pipewright.job.v1.JobHeartbeat':
-      return (_unit, state): ExecutionCommand => ({ type: 'RecordJobHeartbeat', data: { jobId, nonce: issuedNonce(state, jobId), now } });
+    case 'pipewright.job.v1.JobHeartbeat': {
+      const data = message.data as jobV1.JobHeartbeat;
+      return (_unit, state): ExecutionCommand => ({ type: 'RecordJobHeartbeat', data: { jobId, nonce: reportedNonce(state, jobId, data.nonce), now } });
+    }
     case 'pipewright.job.v1.JobSucceeded': {
       const data = message.data as jobV1.JobSucceeded;
-      const revision = data.currentRevision;
-      return (_unit, state): ExecutionCommand => ({
-        type: 'CompleteJob',
-        data: {
-          jobId,
-          nonce: issuedNonce(state, jobId),
-          outputArtifacts: data.outputArtifacts.map((a) => ({ name: a.name, artifactId: a.location?.artifactId ?? '', sha256: a.location?.sha256 ?? '', sizeBytes: Number(a.location?.sizeBytes ?? 0) })),
-          outputVariables: data.outputVariables,
-          summary: optional(data.executionDetails?.summary),
-          externalExecutionId: optional(data.executionDetails?.externalExecutionId),
-          externalExecutionUrl: optional(data.externalExecutionUrl),
-          currentRevision: revision?.revision
-            ? {
-                revision: revision.revision,
-                changeIdentifier: optional(revision.changeIdentifier),
-                created: revision.created ? dateFromTimestamp(revision.created).toISOString() : undefined,
-                revisionSummary: optional(revision.revisionSummary),
-              }
-            : undefined,
-          now,
-        },
-      });
+      return (_unit, state): ExecutionCommand => ({ type: 'CompleteJob', data: completeJobData(jobId, reportedNonce(state, jobId, data.nonce), data, now) });
     }
     case 'pipewright.job.v1.JobFailed': {
-      const details = (message.data as jobV1.JobFailed).failureDetails;
-      const type = FAILURE_TYPES.find((t) => t === details?.type) ?? 'JobFailed';
-      return (_unit, state): ExecutionCommand => ({
-        type: 'FailJob',
-        data: { jobId, nonce: issuedNonce(state, jobId), failureDetails: { type, message: details?.message || 'the job failed', externalExecutionId: optional(details?.externalExecutionId) }, now },
-      });
+      const data = message.data as jobV1.JobFailed;
+      return (_unit, state): ExecutionCommand => ({ type: 'FailJob', data: failJobData(jobId, reportedNonce(state, jobId, data.nonce), data.failureDetails, now) });
     }
   }
 }
