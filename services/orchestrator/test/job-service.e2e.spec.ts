@@ -248,8 +248,9 @@ describe('JobService for custom workers (real pipeline-definition, orchestrator 
     await kafkaWorker.publish(Topics.JobEvents, name, 'pipewright.job.v1.JobHeartbeat', jobV1.JobHeartbeat.encode(heartbeat).finish());
     await eventually('the heartbeat recorded', async () => ((await executionEvents(store, id)).some((e) => e.type === 'JobHeartbeatRecorded') ? true : undefined));
 
-    const types = (await executionEvents(store, id)).map((e) => e.type);
-    expect(types).not.toContain('ActionExecutionSucceeded');
+    const ofWrite = (await executionEvents(store, id)).filter((e) => (e.data as { actionName?: string }).actionName === 'Write').map((e) => e.type);
+    expect(ofWrite).toEqual(['ActionExecutionStarted', 'JobHeartbeatRecorded']);
+    await eventually('the refusal in the orchestrator log', () => orchestrator.lines.some((l) => l.includes(job.id) && l.includes('JobNonceMismatch')) || undefined);
     expect((await writeAction(name)).status).toBe('InProgress');
     expect(await pendingRows(job.id)).toBe(1);
 
