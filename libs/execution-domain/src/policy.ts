@@ -13,6 +13,10 @@ const DEFAULT_ACTION_TIMEOUT_MINUTES = 60;
  */
 export const JOB_HEARTBEAT_TIMEOUT_SECONDS = 300;
 
+export function heartbeatTimeoutSeconds(execution: { heartbeatTimeoutSeconds?: number }): number {
+  return execution.heartbeatTimeoutSeconds ?? JOB_HEARTBEAT_TIMEOUT_SECONDS;
+}
+
 export function isManualApproval(action: ActionDeclaration): boolean {
   return action.actionTypeId.category === 'Approval' && action.actionTypeId.provider === 'Manual';
 }

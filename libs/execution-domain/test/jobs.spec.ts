@@ -10,7 +10,7 @@ import {
   type ExecutionCommand,
   type ExecutionEvent,
 } from '../src';
-import { at, build, complete, enter, EXECUTION_ID, fail, history, jobOf, pipeline, throughSource, types } from './support';
+import { artifact, at, build, complete, enter, EXECUTION_ID, fail, history, jobOf, pipeline, startCommand, throughSource, types } from './support';
 
 const spec = specification(executionDecider);
 const single = pipeline([{ name: 'Build', actions: [build('Compile', 1, { outputArtifacts: [{ name: 'BuildArtifact' }] })] }]);
@@ -143,6 +143,16 @@ describe('timers', () => {
     const beating = history([{ type: 'RecordJobHeartbeat', data: { jobId, nonce, now: at(10) } }], given);
     spec.given(beating).when(fire({ kind: 'HeartbeatExpiry', jobId }, at(200))).then([]);
     const expired = history([fire({ kind: 'HeartbeatExpiry', jobId }, at(310))], beating).slice(beating.length);
+    expect(expired[0]).toMatchObject({ type: 'ActionExecutionFailed', data: { errorDetails: { code: 'HeartbeatTimeout' } } });
+  });
+
+  it('takes the heartbeat timeout the execution was started with', () => {
+    const started = history([startCommand(single, { heartbeatTimeoutSeconds: 5 }), enter('Source', at(1))]);
+    const given = history([enter('Build', at(3))], history([complete(started, 'Source', 'Checkout', at(2), { outputArtifacts: [artifact('SourceArtifact')], outputVariables: {} })], started));
+    const { jobId, nonce } = jobOf(given, 'Build', 'Compile');
+    const beating = history([{ type: 'RecordJobHeartbeat', data: { jobId, nonce, now: at(10) } }], given);
+    spec.given(beating).when(fire({ kind: 'HeartbeatExpiry', jobId }, at(14))).then([]);
+    const expired = history([fire({ kind: 'HeartbeatExpiry', jobId }, at(15))], beating).slice(beating.length);
     expect(expired[0]).toMatchObject({ type: 'ActionExecutionFailed', data: { errorDetails: { code: 'HeartbeatTimeout' } } });
   });
 });

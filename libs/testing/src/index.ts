@@ -1,2 +1,3 @@
 export * from './infrastructure';
 export * from './unique';
+export * from './git-repo';

@@ -9,3 +9,15 @@ export const consumerGroup = (name: 'job-events' | 'execution-requests', env: No
 
 /** How often due timers are looked for; a timer fires at most this late while the process runs. */
 export const TIMER_POLL_MS = 250;
+
+/**
+ * How long a job worker that has sent a heartbeat may stay silent before its attempt fails (and its
+ * retryPolicy, if any, dispatches a new one). Recorded in each execution when it starts.
+ */
+export const jobHeartbeatTimeoutSeconds = (env: NodeJS.ProcessEnv = process.env): number | undefined => {
+  const raw = env.PIPEWRIGHT_JOB_HEARTBEAT_TIMEOUT_SECONDS;
+  if (!raw) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`PIPEWRIGHT_JOB_HEARTBEAT_TIMEOUT_SECONDS must be a positive integer, got "${raw}"`);
+  return seconds;
+};

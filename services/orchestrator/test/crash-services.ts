@@ -54,8 +54,11 @@ export class Orchestration {
     const admin = new Kafka({ brokers: this.infrastructure.kafkaBrokers, clientId: `${this.schema}-admin`, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await admin.resetOffsets({ groupId: `${this.schema}.execution-requests`, topic: Topics.ExecutionRequests, earliest: false });
-      await admin.resetOffsets({ groupId: `${this.schema}.job-events`, topic: Topics.JobEvents, earliest: false });
+      // Explicit offsets: kafkajs' resetOffsets commits -1, which a fromBeginning consumer reads as "earliest".
+      for (const [group, topic] of [['execution-requests', Topics.ExecutionRequests], ['job-events', Topics.JobEvents]]) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({ groupId: `${this.schema}.${group}`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      }
     } finally {
       await admin.disconnect();
     }

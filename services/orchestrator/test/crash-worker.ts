@@ -10,13 +10,14 @@ export interface CompletingWorkerOptions {
   delayMs?: () => number;
   /** Heartbeats sent for a job between its acknowledgement and its success (to grow a stream). */
   heartbeats?: (job: jobV1.JobRequested) => number;
-  /** Called with each JobRequested as it arrives (first delivery only) and the hrtime it arrived at, in ms. */
+  /** Called with each JobRequested as it arrives (first delivery only) and when it arrived (epoch ms, sub-ms resolution). */
   onRequested?: (job: jobV1.JobRequested, atMs: number) => void;
-  /** Called just before a job's success is produced, with the hrtime in ms. */
+  /** Called just before a job's success is produced (epoch ms). */
   onSucceeding?: (job: jobV1.JobRequested, atMs: number) => void;
 }
 
-const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes on one machine. */
+const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
  * A job worker that runs every job it is given and succeeds it: it acknowledges with the issued

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Host, pushHeaders, TestRepo, ZERO_SHA } from './triggers-git';
+import { Host, pushHeaders, TestRepo, ZERO_SHA } from '@pipewright/testing';
 
 const POLL_INTERVAL_MS = 300;
 

@@ -17,6 +17,8 @@ export type StartPipelineExecution = Command<
     variables?: PipelineVariable[];
     /** Random bytes from the adapter; nonces and approval tokens are derived from it. */
     seed: string;
+    /** The operator's heartbeat timeout for this execution's jobs (default JOB_HEARTBEAT_TIMEOUT_SECONDS). */
+    heartbeatTimeoutSeconds?: number;
     now: string;
   }
 >;
@@ -33,6 +35,7 @@ export type RollbackStage = Command<
     target: StartedExecution;
     triggerType?: 'ManualRollback' | 'AutomatedRollback';
     seed: string;
+    heartbeatTimeoutSeconds?: number;
     now: string;
   }
 >;

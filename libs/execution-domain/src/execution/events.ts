@@ -29,6 +29,8 @@ export type PipelineExecutionStarted = Event<
     /** Declared defaults overridden by StartPipelineExecution's values. */
     variables: PipelineVariable[];
     seed: string;
+    /** Silence from a heartbeating worker this long fails the attempt; absent in old histories (300 s). */
+    heartbeatTimeoutSeconds?: number;
     /** Only for ROLLBACK executions: the one stage they run and what it inherits from the target. */
     rollback?: { targetPipelineExecutionId: string; stageName: string; artifacts: ArtifactRef[]; namespaceVariables: NamespaceVariables };
     at: string;

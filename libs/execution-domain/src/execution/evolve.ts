@@ -17,6 +17,7 @@ export function evolveExecution(state: ExecutionState, event: ExecutionEvent): E
       sourceRevisions: d.sourceRevisions,
       variables: d.variables,
       seed: d.seed,
+      heartbeatTimeoutSeconds: d.heartbeatTimeoutSeconds,
       rollback: d.rollback,
       stageScope: d.rollback ? [d.rollback.stageName] : d.declaration.stages.map((s) => s.name),
       stages: {},

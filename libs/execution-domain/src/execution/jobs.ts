@@ -1,4 +1,4 @@
-import { JOB_HEARTBEAT_TIMEOUT_SECONDS } from '../policy';
+import { heartbeatTimeoutSeconds } from '../policy';
 import { addSeconds, isAtOrAfter } from '../time';
 import type { AcknowledgeJob, CompleteJob, FailJob, RecordJobHeartbeat } from './commands';
 import { Draft } from './draft';
@@ -92,7 +92,7 @@ export function heartbeatExpired(s: StartedExecution, jobId: string, now: string
   const job = s.jobs[jobId];
   const action = job ? s.stages[job.stageName]?.actions[job.actionName] : undefined;
   if (!job || !action || action.jobId !== jobId || action.status !== 'InProgress' || !action.lastHeartbeatAt) return [];
-  if (!isAtOrAfter(now, addSeconds(action.lastHeartbeatAt, JOB_HEARTBEAT_TIMEOUT_SECONDS))) return [];
+  if (!isAtOrAfter(now, addSeconds(action.lastHeartbeatAt, heartbeatTimeoutSeconds(s)))) return [];
   const d = new Draft(s);
   failAttempt(d, job.stageName, job.actionName, { code: 'HeartbeatTimeout', message: `No heartbeat from the job worker since ${action.lastHeartbeatAt}` }, now, { cancelJob: true });
   return d.events;

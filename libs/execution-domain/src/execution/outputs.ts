@@ -1,6 +1,6 @@
 import type { ActionTypeId, EnvironmentVariable } from '@pipewright/pipeline-model';
 import { actionExecutionIdFor } from '../ids';
-import { JOB_HEARTBEAT_TIMEOUT_SECONDS } from '../policy';
+import { heartbeatTimeoutSeconds } from '../policy';
 import { lanesCommandsFor } from '../react';
 import type { LanesCommand } from '../lanes/lanes';
 import { addSeconds } from '../time';
@@ -137,7 +137,7 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
     case 'JobAcknowledged':
       return [];
     case 'JobHeartbeatRecorded': {
-      const fireAt = addSeconds(event.data.at, JOB_HEARTBEAT_TIMEOUT_SECONDS);
+      const fireAt = addSeconds(event.data.at, heartbeatTimeoutSeconds(s));
       return [{ type: 'ScheduleTimer', pipelineExecutionId: id, timerId: `heartbeat:${event.data.jobId}`, fireAt, payload: { kind: 'HeartbeatExpiry', jobId: event.data.jobId } }];
     }
     case 'ActionExecutionSucceeded': {

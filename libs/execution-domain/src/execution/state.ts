@@ -82,6 +82,7 @@ export interface StartedExecution {
   sourceRevisions: SourceRevisionOverride[];
   variables: PipelineVariable[];
   seed: string;
+  heartbeatTimeoutSeconds?: number;
   rollback?: { targetPipelineExecutionId: string; stageName: string; artifacts: ArtifactRef[]; namespaceVariables: NamespaceVariables };
   /** The stages this execution runs, in order (one for a rollback). */
   stageScope: string[];

@@ -1,3 +1,4 @@
+import { jobHeartbeatTimeoutSeconds } from '../config';
 import { Injectable } from '@nestjs/common';
 import {
   ExecutionCommand,
@@ -68,6 +69,7 @@ export class ExecutionsHandler {
         sourceRevisions: request.sourceRevisions,
         variables: request.variables,
         seed: randomBytes(16).toString('hex'),
+        heartbeatTimeoutSeconds: jobHeartbeatTimeoutSeconds(),
         now: now(),
       },
     };
@@ -129,6 +131,7 @@ export class ExecutionsHandler {
         stageName,
         target,
         seed: randomBytes(16).toString('hex'),
+        heartbeatTimeoutSeconds: jobHeartbeatTimeoutSeconds(),
         now: now(),
       },
     };

@@ -60,6 +60,7 @@ export class PendingJobs implements OnModuleInit, OnModuleDestroy {
          job_id text PRIMARY KEY, action_type text NOT NULL, configuration jsonb NOT NULL, continuation_token text NOT NULL DEFAULT '',
          acknowledged boolean NOT NULL DEFAULT false, claimed_until timestamptz, enqueued timestamptz NOT NULL DEFAULT now())`,
     );
+    await store.query(`CREATE INDEX IF NOT EXISTS custom_jobs_by_execution ON ${this.jobs} (pipeline_execution_id)`);
     await store.query(`CREATE INDEX IF NOT EXISTS pending_jobs_by_type ON ${this.pending} (action_type, enqueued)`);
     await this.listen();
   }
