@@ -23,7 +23,7 @@ describe('worker reports as execution commands (shared by JobService and the job
         outputArtifacts: [{ name: 'Out', revision: '', files: [], location: { artifactId: 'a1', sha256: 'f'.repeat(64), sizeBytes: '42' } }],
         outputVariables: { File: '/tmp/x' },
         executionDetails: { summary: 'done', externalExecutionId: '' },
-        currentRevision: { revision: '', changeIdentifier: '', revisionSummary: '' },
+        currentRevision: { revision: '', changeIdentifier: '', created: undefined, revisionSummary: '' },
       },
       NOW,
     );

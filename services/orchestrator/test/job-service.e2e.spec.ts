@@ -132,7 +132,6 @@ describe('JobService for custom workers (real pipeline-definition, orchestrator 
 
   const poll = async (maxBatchSize = 1, queryParam: Record<string, string> = {}): Promise<jobV1.Job[]> =>
     (await jobs.call('PollForJobs', { actionTypeId: customType, maxBatchSize, queryParam })).jobs;
-  const pollUntilJob = () => eventually('a job of the custom type', async () => (await poll())[0]);
   const execution = async (name: string, id: string) => (await executions.call('GetPipelineExecution', { pipelineName: name, pipelineExecutionId: id })).pipelineExecution;
   const reaches = (name: string, id: string, wanted: string) => eventually(`execution ${id} ${wanted}`, async () => ((await execution(name, id)).status === wanted ? true : undefined));
   const writeAction = async (name: string) => {

@@ -1,0 +1,261 @@
+/**
+ * Orchestrator benchmark (not a test): real pipeline-definition and orchestrator processes, a worker
+ * in this process that succeeds NoOp jobs at once. Measures per-action orchestration overhead,
+ * sustained action throughput with executions in parallel, and the replay (fold) of a 1,000-event
+ * execution, against the floors measured in the same run.
+ * Run: node -r @swc-node/register bench/orchestrator.bench.ts (DATABASE_URL / KAFKA_BROKERS when set).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadavg } from 'node:os';
+import { jobV1 } from '@pipewright/contracts';
+import { fold } from '@pipewright/decider';
+import { EventStore, openEventStore } from '@pipewright/event-store';
+import { executionDecider } from '@pipewright/execution-domain';
+import { executionEvents, loadExecution } from '../services/orchestrator/src/executions/streams';
+import { noOpPipeline, Orchestration } from '../services/orchestrator/test/crash-services';
+import { CompletingWorker } from '../services/orchestrator/test/crash-worker';
+import { ENGINE_TIMING_PREFIX, EngineTiming } from './lib/engine-timing';
+import { insertCommitRate, kafkaRoundTrips } from './lib/floors';
+import { benchEnv, benchKafka, benchName } from './lib/infra';
+import { printTable, writeResults, type BenchRow } from './lib/report';
+import { latencySummary, percentile, round } from './lib/stats';
+
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 10);
+const THROUGHPUT_MS = Number(process.env.BENCH_THROUGHPUT_MS ?? 20_000);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
+const HEARTBEATS_PER_JOB = 44; // 21 jobs: about 1,000 events in the replayed stream
+const SERIAL = [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]; // 20 NoOps one after another
+const LAST_ACTION = 'S4R5A1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const epochMs = () => performance.timeOrigin + performance.now();
+
+/** CPU seconds a process has used so far (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+interface JobTimes {
+  executionId: string;
+  pipelineName: string;
+  stageName: string;
+  actionName: string;
+  requestedAt: number;
+  succeedingAt?: number;
+}
+
+/** What the worker saw, per execution, and who waits for an execution's last action. */
+class Observations {
+  readonly jobs = new Map<string, JobTimes>();
+  private readonly lastActionDone = new Map<string, () => void>();
+  onLastAction?: (job: JobTimes) => void;
+
+  requested(job: jobV1.JobRequested, at: number): void {
+    const c = job.data!.pipelineContext!;
+    this.jobs.set(job.jobId, { executionId: c.pipelineExecutionId, pipelineName: c.pipelineName, stageName: c.stage!.name, actionName: c.action!.name, requestedAt: at });
+  }
+
+  succeeding(job: jobV1.JobRequested, at: number): void {
+    const times = this.jobs.get(job.jobId)!;
+    times.succeedingAt = at;
+    if (times.actionName !== LAST_ACTION) return;
+    this.lastActionDone.get(times.executionId)?.();
+    this.onLastAction?.(times);
+  }
+
+  lastActionOf(executionId: string): Promise<void> {
+    return new Promise((resolve) => this.lastActionDone.set(executionId, resolve));
+  }
+
+  of(executionId: string): JobTimes[] {
+    return [...this.jobs.values()].filter((j) => j.executionId === executionId).sort((a, b) => a.requestedAt - b.requestedAt);
+  }
+}
+
+/** Job N's success produced → job N+1's request received, with where the time went when the engine logged it. */
+function overheads(jobs: JobTimes[], engine: EngineTiming[]) {
+  const samples: { totalMs: number; crossesStage: boolean; toEngineMs?: number; engineMs?: number; fromEngineMs?: number; loadMs?: number; appendMs?: number; attempts?: number }[] = [];
+  for (let i = 0; i + 1 < jobs.length; i++) {
+    const done = jobs[i].succeedingAt!;
+    const next = jobs[i + 1].requestedAt;
+    const run = engine.find((e) => e.start >= done && e.executions.includes(jobs[i].executionId) && e.types.includes('ActionExecutionSucceeded') && e.types.includes('ActionExecutionStarted'));
+    samples.push({
+      totalMs: next - done,
+      crossesStage: jobs[i].stageName !== jobs[i + 1].stageName,
+      ...(run && run.end <= next
+        ? { toEngineMs: run.start - done, engineMs: run.end - run.start, fromEngineMs: next - run.end, loadMs: run.loadMs, appendMs: run.appendMs, attempts: run.attempts }
+        : {}),
+    });
+  }
+  return samples;
+}
+
+async function runExecution(orchestration: Orchestration, observations: Observations, name: string): Promise<string> {
+  const { pipelineExecutionId: id } = await orchestration.executions.call('StartPipelineExecution', { name });
+  await observations.lastActionOf(id);
+  while ((await orchestration.getExecution(name, id)).status !== 'Succeeded') await sleep(5);
+  return id;
+}
+
+/** IN_FLIGHT executions spread round-robin over `pipelines`, each replaced when its last action succeeds. */
+async function sustained(orchestration: Orchestration, observations: Observations, store: EventStore, pipelines: string[], engineRuns: () => EngineTiming[]) {
+  let measuring = true;
+  const started: Promise<string>[] = [];
+  const start = (name: string) => started.push(runExecution(orchestration, observations, name));
+  observations.onLastAction = (job) => {
+    if (pipelines.includes(job.pipelineName) && measuring) start(job.pipelineName);
+  };
+  for (let i = 0; i < IN_FLIGHT; i++) start(pipelines[i % pipelines.length]);
+  await sleep(3_000);
+  const pid = orchestration.orchestrator.child.pid!;
+  const cpuBefore = cpuSeconds(pid);
+  const windowStart = epochMs();
+  await sleep(THROUGHPUT_MS);
+  const windowEnd = epochMs();
+  const orchestratorCpu = round((cpuSeconds(pid) - cpuBefore) / ((windowEnd - windowStart) / 1000));
+  measuring = false;
+  await Promise.all(started);
+  observations.onLastAction = undefined;
+  const inWindow = (t?: number) => t !== undefined && t >= windowStart && t < windowEnd;
+  const jobs = [...observations.jobs.values()].filter((j) => pipelines.includes(j.pipelineName));
+  const seconds = (windowEnd - windowStart) / 1000;
+  const [{ count: events }] = await store.query<{ count: string }>(`SELECT count(*) AS count FROM "${store.schema}".events WHERE recorded_at >= $1 AND recorded_at < $2`, [new Date(windowStart), new Date(windowEnd)]);
+  const engine = engineRuns().filter((e) => inWindow(e.start));
+  const ids = [...new Set(jobs.filter((j) => inWindow(j.requestedAt)).map((j) => j.executionId))];
+  return {
+    seconds: round(seconds, 1),
+    /** Cores the orchestrator process used in the window (1 = one core all the time). */
+    orchestratorCpu,
+    completed: jobs.filter((j) => inWindow(j.succeedingAt)).length,
+    perSecond: round(jobs.filter((j) => inWindow(j.succeedingAt)).length / seconds, 1),
+    eventsPerSecond: round(Number(events) / seconds, 1),
+    overhead: latencySummary(ids.flatMap((id) => overheads(observations.of(id), engine)).map((s) => s.totalMs)),
+    engine: {
+      transactionsPerSecond: round(engine.length / seconds, 1),
+      conflictRetries: engine.reduce((n, e) => n + e.attempts - 1, 0),
+      transaction: latencySummary(engine.map((e) => e.end - e.start)),
+    },
+  };
+}
+
+const p = (values: number[], q: number) => round(percentile(values, q));
+const defined = (values: (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
+
+async function main(): Promise<void> {
+  const env = benchEnv();
+  const schema = benchName('bench_orch');
+  const preload = join(__dirname, 'lib/engine-timing.ts');
+  // BENCH_CPU_PROF=<dir>: the orchestrator also writes a V8 CPU profile there when it exits.
+  const cpuProf = process.env.BENCH_CPU_PROF ? ` --cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '';
+  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `-r @swc-node/register -r ${preload}${cpuProf}`, BENCH_ENGINE_TIMING: '1' });
+  const names = { serial: benchName('bench_serial'), parallel: benchName('bench_parallel'), long: benchName('bench_long'), spread: Array.from({ length: IN_FLIGHT }, (_, i) => benchName(`bench_spread${i}`)) };
+  const ours = new Set(Object.values(names).flat());
+  const observations = new Observations();
+  const worker = new CompletingWorker(env.kafkaBrokers, benchName('bench-orch-worker'), {
+    accepts: (name) => ours.has(name),
+    heartbeats: (job) => (job.data?.pipelineContext?.pipelineName === names.long ? HEARTBEATS_PER_JOB : 0),
+    onRequested: (job, at) => observations.requested(job, at),
+    onSucceeding: (job, at) => observations.succeeding(job, at),
+  });
+  let store: EventStore | undefined;
+  const load: Record<string, number[]> = { start: loadavg() };
+  try {
+    await orchestration.start();
+    await worker.start();
+    store = await openEventStore({ url: env.databaseUrl, schema });
+    for (const name of ours) await orchestration.createPipeline(noOpPipeline(name, SERIAL));
+    const engineRuns = () => orchestration.orchestrator.lines.filter((l) => l.startsWith(ENGINE_TIMING_PREFIX)).map((l) => JSON.parse(l).benchEngine as EngineTiming);
+
+    const runOne = (name: string) => runExecution(orchestration, observations, name);
+
+    // Floors first, on the quiet machine the orchestrator then runs on.
+    process.stdout.write('floors…\n');
+    const insertFloor = await insertCommitRate(env.databaseUrl, schema, 5_000);
+    const kafkaFloor = latencySummary(await kafkaRoundTrips(benchKafka('orchestrator-bench'), 200));
+
+    // 1. Overhead: one execution at a time, 20 serial NoOps after the Source action.
+    process.stdout.write('serial executions…\n');
+    await runOne(names.serial); // warm-up
+    const serialIds: string[] = [];
+    for (let i = 0; i < REPEATS; i++) serialIds.push(await runOne(names.serial));
+    const engine = engineRuns();
+    const serialSamples = serialIds.flatMap((id) => overheads(observations.of(id), engine));
+    const totals = serialSamples.map((s) => s.totalMs);
+    load.afterSerial = loadavg();
+
+    // 2. Throughput: IN_FLIGHT executions at all times, PARALLEL mode, a finished one replaced at once;
+    // all of one pipeline (one Kafka partition, as job events are keyed by pipeline), then one per pipeline.
+    process.stdout.write('parallel executions of one pipeline…\n');
+    const onePipeline = await sustained(orchestration, observations, store, [names.parallel], engineRuns);
+    process.stdout.write('parallel executions of several pipelines…\n');
+    const spread = await sustained(orchestration, observations, store, names.spread, engineRuns);
+    load.afterParallel = loadavg();
+
+    // 3. Replay: one execution grown to ~1,000 events by heartbeats, then read and folded.
+    process.stdout.write('a 1,000-event execution…\n');
+    const longId = await runOne(names.long);
+    const longRuns = engineRuns().filter((e) => e.executions.includes(longId));
+    const engineOnStream = (runs: EngineTiming[]) => ({ transaction: latencySummary(runs.map((e) => e.end - e.start)), load: latencySummary(runs.map((e) => e.loadMs)) });
+    const longEngine = { first50: engineOnStream(longRuns.slice(0, 50)), last50: engineOnStream(longRuns.slice(-50)) };
+    const events = await executionEvents(store, longId);
+    const readAndFold: number[] = [];
+    const foldOnly: number[] = [];
+    for (let i = -3; i < 30; i++) {
+      const t0 = performance.now();
+      await loadExecution(store, longId);
+      if (i >= 0) readAndFold.push(performance.now() - t0);
+    }
+    for (let i = -10; i < 100; i++) {
+      const t0 = performance.now();
+      fold(executionDecider, events);
+      if (i >= 0) foldOnly.push(performance.now() - t0);
+    }
+    load.end = loadavg();
+
+    const overhead = latencySummary(totals);
+    const replay = latencySummary(readAndFold);
+    const foldSummary = latencySummary(foldOnly);
+    const part = (key: 'toEngineMs' | 'engineMs' | 'fromEngineMs' | 'loadMs' | 'appendMs') => {
+      const v = defined(serialSamples.map((s) => s[key]));
+      return { p50Ms: p(v, 50), p99Ms: p(v, 99) };
+    };
+    const breakdown = { samplesMatched: defined(serialSamples.map((s) => s.engineMs)).length, kafkaToEngine: part('toEngineMs'), engineTransaction: part('engineMs'), engineToWorker: part('fromEngineMs'), loadStreams: part('loadMs'), appendAndCommitWrites: part('appendMs') };
+    const byStage = {
+      withinStage: latencySummary(serialSamples.filter((s) => !s.crossesStage).map((s) => s.totalMs)),
+      crossingStage: latencySummary(serialSamples.filter((s) => s.crossesStage).map((s) => s.totalMs)),
+    };
+    const rows: BenchRow[] = [
+      { metric: 'per-action overhead p50 (success -> next request)', value: overhead.p50Ms, unit: 'ms', target: '<= 20', met: overhead.p50Ms <= 20, note: `${overhead.samples} samples, ${REPEATS} executions x 20 serial NoOps` },
+      { metric: 'per-action overhead p99', value: overhead.p99Ms, unit: 'ms', target: '<= 100', met: overhead.p99Ms <= 100, note: `max ${overhead.maxMs} ms` },
+      ...([['one pipeline', onePipeline], [`${IN_FLIGHT} pipelines`, spread]] as const).flatMap(([label, r]): BenchRow[] => [
+        { metric: `sustained actions completed/s, ${label}`, value: r.perSecond, unit: 'actions/s', target: '>= 200', met: r.perSecond >= 200, note: `${IN_FLIGHT} executions in flight, ${r.seconds} s, ${r.eventsPerSecond} events/s appended, ${r.engine.transactionsPerSecond} transactions/s, orchestrator CPU ${r.orchestratorCpu} cores` },
+        { metric: `  overhead under that load p50`, value: r.overhead.p50Ms, unit: 'ms', note: `p99 ${r.overhead.p99Ms} ms, ${r.engine.conflictRetries} version-conflict retries` },
+      ]),
+      { metric: `replay: readStream + fold (${events.length} events)`, value: replay.p50Ms, unit: 'ms', target: '< 50', met: replay.p50Ms < 50, note: `p99 ${replay.p99Ms} ms` },
+      { metric: `replay: fold alone (${events.length} events)`, value: foldSummary.p50Ms, unit: 'ms', note: `p99 ${foldSummary.p99Ms} ms` },
+      { metric: 'engine transaction on the 1,000-event stream p50 (last 50)', value: longEngine.last50.transaction.p50Ms, unit: 'ms', note: `first 50: ${longEngine.first50.transaction.p50Ms} ms; load ${longEngine.first50.load.p50Ms} -> ${longEngine.last50.load.p50Ms} ms` },
+      { metric: 'floor: bare INSERT (autocommit)', value: insertFloor.perSecond, unit: 'tx/s', note: '5 s' },
+      { metric: 'floor: Kafka produce -> consume p50', value: kafkaFloor.p50Ms, unit: 'ms', note: `p99 ${kafkaFloor.p99Ms} ms; an action crosses Kafka twice` },
+    ];
+    printTable('orchestrator', rows);
+    process.stdout.write(`\nwhere a serial action's overhead goes (p50/p99 ms): ${JSON.stringify(breakdown)}\n`);
+    const file = writeResults('orchestrator', {
+      settings: { repeats: REPEATS, throughputMs: THROUGHPUT_MS, inFlight: IN_FLIGHT, heartbeatsPerJob: HEARTBEATS_PER_JOB, pipeline: 'Source + 4 stages x 5 serial NoOps, PARALLEL' },
+      rows,
+      raw: { overhead, byStage, breakdown, parallel: { onePipeline, spread }, replay, foldOnly: foldSummary, longExecution: { events: events.length, engine: longEngine }, insertFloor, kafkaFloor, loadAverage: load },
+    });
+    process.stdout.write(`written to ${file}\n`);
+  } finally {
+    await worker.stop();
+    const exits = await orchestration.stop();
+    if (exits.some((e) => e?.code !== 0)) process.stderr.write(`${orchestration.orchestrator.lines.filter((l) => !l.startsWith(ENGINE_TIMING_PREFIX)).slice(-30).join('\n')}\n`);
+    await store?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await store?.close();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
