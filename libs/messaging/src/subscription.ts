@@ -30,7 +30,10 @@ export interface SubscribeOptions {
   /** Wait before the first retry (default 500 ms), doubled per retry up to maxRetryBackoffMs (default 30 s). */
   retryBackoffMs?: number;
   maxRetryBackoffMs?: number;
-  /** Where a group with no committed offset starts (default true: from the earliest message). */
+  /**
+   * Where a group with no committed offset starts. Default: PIPEWRIGHT_CONSUMER_START_FROM
+   * (earliest | latest), else earliest, so a new group misses nothing.
+   */
   fromBeginning?: boolean;
   /** Partitions handled at once (default 1); order within a partition is always kept. */
   partitionsConsumedConcurrently?: number;
@@ -90,7 +93,7 @@ export class ConsumerSubscription implements Subscription {
   async start(): Promise<void> {
     await this.consumer.connect();
     try {
-      await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? true });
+      await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() });
       await this.consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
@@ -202,4 +205,12 @@ export class ConsumerSubscription implements Subscription {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The operator's choice for new consumer groups; tests on a shared broker start at the end. */
+export function startFromBeginning(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.PIPEWRIGHT_CONSUMER_START_FROM;
+  if (value === undefined || value === '' || value === 'earliest') return true;
+  if (value === 'latest') return false;
+  throw new Error(`PIPEWRIGHT_CONSUMER_START_FROM must be earliest or latest, got "${value}"`);
 }
