@@ -8,6 +8,13 @@ import type { Kafka } from 'kafkajs';
 import { benchName } from './infra';
 import { nowMs, rate } from './stats';
 
+/** Fails loudly instead of hanging when the broker never answers (a benchmark has no test timeout). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Bare autocommit `INSERT` into a throwaway table of `schema`: one round trip and one fsync per commit. */
 export async function insertCommitRate(databaseUrl: string, schema: string, durationMs: number): Promise<Awaited<ReturnType<typeof rate>>> {
   const client = new Client({ connectionString: databaseUrl });
@@ -45,14 +52,14 @@ export async function kafkaRoundTrips(kafka: Kafka, samples: number): Promise<nu
         waiting.delete(id);
       },
     });
-    await joined;
+    await within(joined, 60_000, 'the floor consumer joining its group');
     const out: number[] = [];
     for (let i = -20; i < samples; i++) {
       const id = randomUUID();
       const arrived = new Promise<number>((resolve) => waiting.set(id, resolve));
       const sent = nowMs();
       await producer.send({ topic, acks: -1, messages: [{ key: 'floor', value: JSON.stringify({ i }), headers: { id } }] });
-      const at = await arrived;
+      const at = await within(arrived, 10_000, `floor message ${i}`);
       if (i >= 0) out.push(at - sent);
     }
     return out;
