@@ -27,6 +27,12 @@ describe('outputs derived from events', () => {
     });
   });
 
+  it('a job request carries the declared output variables and output artifact globs', () => {
+    const commands = pipeline([{ name: 'Build', actions: [build('Compile', 1, { outputVariables: ['VERSION'], outputArtifacts: [{ name: 'Dist', files: ['dist/**/*'] }] })] }]);
+    const outputs = outputsFor(throughSource(commands), enter('Build', at(3)));
+    expect(outputs.find((o) => o.type === 'DispatchJob')).toMatchObject({ job: { outputArtifactNames: ['Dist'], outputArtifactFiles: { Dist: ['dist/**/*'] }, outputVariableNames: ['VERSION'] } });
+  });
+
   it('a dispatched action yields the job request and its timeout timer', () => {
     const outputs = outputsFor(throughSource(declaration), enter('Build', at(3)));
     const { jobId } = jobOf(history([enter('Build', at(3))], throughSource(declaration)), 'Build', 'Compile');

@@ -26,6 +26,10 @@ export interface JobRequest {
   environmentVariables?: EnvironmentVariable[];
   inputArtifacts: ArtifactRef[];
   outputArtifactNames: string[];
+  /** The declared globs of output artifacts that name their files (CodePipeline's Commands action). */
+  outputArtifactFiles?: Record<string, string[]>;
+  /** The declared output variables the worker exports after the run. */
+  outputVariableNames?: string[];
   namespace?: string;
   sourceRevision?: SourceRevisionOverride;
   timeoutAt: string;
@@ -95,6 +99,8 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
       return [publish({ kind: 'StageExecution', state: event.data.retryMode ? 'RESUMED' : 'STARTED', stageName: event.data.stageName })];
     case 'ActionExecutionStarted': {
       const d = event.data;
+      const declared = s.declaration.stages.find((stage) => stage.name === d.stageName)?.actions.find((a) => a.name === d.actionName);
+      const files = (declared?.outputArtifacts ?? []).filter((a) => a.files?.length).map((a) => [a.name, a.files!] as const);
       const job: JobRequest = {
         jobId: d.jobId,
         nonce: d.nonce,
@@ -110,6 +116,8 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
         environmentVariables: d.environmentVariables,
         inputArtifacts: d.inputArtifacts,
         outputArtifactNames: d.outputArtifactNames,
+        outputArtifactFiles: files.length ? Object.fromEntries(files) : undefined,
+        outputVariableNames: declared?.outputVariables,
         namespace: d.namespace,
         sourceRevision: d.sourceRevision,
         timeoutAt: d.timeoutAt,

@@ -31,11 +31,12 @@ export function jobRequested(job: JobRequest, now: string): NewOutboxMessage {
         action: { name: job.actionName, actionExecutionId: job.jobId },
       },
       inputArtifacts: job.inputArtifacts.map((a) => ({ name: a.name, location: { artifactId: a.artifactId, sha256: a.sha256, sizeBytes: String(a.sizeBytes) } })),
-      outputArtifacts: job.outputArtifactNames.map((name) => ({ name })),
+      outputArtifacts: job.outputArtifactNames.map((name) => ({ name, files: job.outputArtifactFiles?.[name] ?? [] })),
       attempt: job.attempt,
       timeoutInMinutes: minutesUntil(now, job.timeoutAt),
       commands: job.commands ?? [],
       environmentVariables: job.environmentVariables ?? [],
+      outputVariables: job.outputVariableNames ?? [],
     },
   });
   return message(Topics.JobRequests, job.pipelineName, 'pipewright.job.v1.JobRequested', jobV1.JobRequested.encode(data).finish(), now);
