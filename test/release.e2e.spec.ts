@@ -392,4 +392,59 @@ describe('a release through all five services', () => {
     expect(readFileSync(join(deployDir, 'current/dist/app.sh'), 'utf8')).toContain(`from ${commit}`);
     expect(readdirSync(join(deployDir, 'releases'))).toHaveLength(2);
   });
+
+  it('is driven and read through the CLI: start, watch, reject, retry, stop, transitions, state, logs and events', async () => {
+    const cli = (...args: string[]) => spawnSync(join(workspaceRoot, 'node_modules/.bin/pipewright'), args, { encoding: 'utf8', env: { ...process.env, PIPEWRIGHT_CONFIG: '' } });
+
+    const started = cli('start', name, '--variable', 'greeting=hi from the CLI', '--output', 'json');
+    expect(started.stderr).toBe('');
+    const id = JSON.parse(started.stdout).pipelineExecutionId as string;
+    expect(id).toBeTruthy();
+
+    // Not a terminal: watch prints plain lines and stops at the approval with the command to run.
+    const watched = cli('watch', name, id);
+    expect(watched.status).toBe(0);
+    expect(watched.stdout).toContain(`execution ${id}`);
+    expect(watched.stdout).toContain(`waiting for approval: pipewright approve ${name} Approval Release`);
+
+    const rejected = cli('reject', name, 'Approval', 'Release', '--summary', 'not this one');
+    expect([rejected.status, rejected.stderr]).toEqual([0, '']);
+    expect((await finished(id)).status).toBe('Failed');
+
+    const state = cli('state', name);
+    expect(state.status).toBe(0);
+    expect(state.stdout).toMatch(/Approval\s+Release\s+Failed/);
+    expect(JSON.parse(cli('executions', name, '--output', 'json').stdout).map((e: any) => e.pipelineExecutionId)).toContain(id);
+    const actions = JSON.parse(cli('actions', name, '--execution', id, '--output', 'json').stdout);
+    const compile = actions.find((a: any) => a.actionName === 'Compile');
+    expect(compile.input.resolvedConfiguration.Commands).toContain('hi from the CLI');
+    const logs = cli('logs', compile.actionExecutionId);
+    expect(logs.status).toBe(0);
+    expect(logs.stdout).toContain('phase BUILD');
+    const events = cli('events', '--pipeline', name, '--execution', id, '--output', 'json');
+    expect(events.status).toBe(0);
+    const types = events.stdout.trim().split('\n').map((line) => JSON.parse(line).eventTypeId);
+    expect(types).toContain('codepipeline-pipeline-pipeline-execution-started');
+    expect(types).toContain('codepipeline-pipeline-pipeline-execution-failed');
+
+    // A stage that has not failed cannot be retried; the rejected one can, and waits for approval again.
+    const notFailed = cli('retry', name, 'Build', '--failed', '--execution', id);
+    expect(notFailed.status).toBe(5);
+    expect(notFailed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cli('retry', name, 'Approval', '--failed', '--execution', id).status).toBe(0);
+    await eventually('the approval to wait again', async () => ((await executions.call('GetPipelineExecution', { pipelineName: name, pipelineExecutionId: id })).pipelineExecution.status === 'InProgress' ? true : undefined));
+
+    const stopped = cli('stop', id, '--abandon', '--reason', 'stopped from the CLI');
+    expect([stopped.status, stopped.stderr]).toEqual([0, '']);
+    expect((await finished(id)).status).toBe('Stopped');
+    const again = cli('stop', id, '--pipeline', name);
+    expect(again.status).toBe(5);
+    expect(again.stderr).toMatch(/^pipewright: FAILED_PRECONDITION: /);
+
+    expect(cli('transition', 'disable', name, 'Deploy', '--reason', 'freeze').status).toBe(0);
+    expect(cli('state', name, '--output', 'json').stdout).toMatch(/"disabledReason": "freeze"/);
+    expect(cli('transition', 'enable', name, 'Deploy').status).toBe(0);
+    const unknown = cli('state', uniqueName('no-such-pipeline'));
+    expect(unknown.status).toBe(3);
+  });
 });

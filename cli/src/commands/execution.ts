@@ -114,8 +114,12 @@ async function latestExecutionOfStage(ctx: CliContext, pipelineName: string, sta
 async function pipelineOfExecution(ctx: CliContext, executionId: string): Promise<string> {
   const { pipelines } = await ctx.client('PipelineService').call('ListPipelines', { maxResults: 1000 });
   for (const p of pipelines) {
-    const { pipelineExecutionSummaries } = await ctx.client('ExecutionService').call('ListPipelineExecutions', { pipelineName: p.name, maxResults: 1000 });
-    if (pipelineExecutionSummaries.some((e: any) => e.pipelineExecutionId === executionId)) return p.name;
+    let nextToken = '';
+    do {
+      const page = await ctx.client('ExecutionService').call('ListPipelineExecutions', { pipelineName: p.name, maxResults: 100, nextToken });
+      if (page.pipelineExecutionSummaries.some((e: any) => e.pipelineExecutionId === executionId)) return p.name;
+      nextToken = page.nextToken;
+    } while (nextToken);
   }
   throw new UsageError(`no pipeline has execution ${executionId} (give --pipeline)`);
 }

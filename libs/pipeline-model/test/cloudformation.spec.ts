@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ActionTypeRegistry, fromCloudFormation, importPipeline } from '../src';
 import { registry } from './fixtures';
 
-const CFN = '/work/shared/corpus/codepipeline/cfn';
+const CFN = join(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'codepipeline', 'cfn');
 const load = (file: string): unknown => JSON.parse(readFileSync(join(CFN, file), 'utf8'));
 const only = (template: unknown) => {
   const result = fromCloudFormation(template);

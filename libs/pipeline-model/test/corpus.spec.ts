@@ -1,5 +1,5 @@
 /**
- * Real declarations people published (/work/shared/corpus/codepipeline): the valid ones import as
+ * Real declarations people published (shared/corpus/codepipeline, beside the repository): the valid ones import as
  * they are and read back equal; each INVALID one is rejected naming its real problem.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { actionsAwaitingWorker, importPipeline, readPipelineDocument } from '../src';
 import { registry } from './fixtures';
 
-const CORPUS = '/work/shared/corpus/codepipeline';
+// The repository's clone has shared/ beside it, on developers' machines and in CI alike.
+const CORPUS = join(__dirname, '..', '..', '..', '..', 'shared', 'corpus', 'codepipeline');
 const files = readdirSync(CORPUS).filter((f) => f.endsWith('.json'));
 const load = (file: string): unknown => JSON.parse(readFileSync(join(CORPUS, file), 'utf8'));
 const pipelineOf = (document: unknown) => {

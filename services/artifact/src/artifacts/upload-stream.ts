@@ -35,6 +35,9 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
   let started = false;
 
   const content = new Readable({
+    // A few chunks of slack: the call keeps receiving while the store writes the previous chunk,
+    // instead of pausing after every message (Readable's default is 16 KiB, less than one chunk).
+    highWaterMark: 4 * MAX_CHUNK_BYTES,
     read: () => call.resume(),
     destroy: (error, callback) => {
       call.off('data', onData);
