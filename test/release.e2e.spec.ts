@@ -18,7 +18,7 @@ import { openEventStore } from '@pipewright/event-store';
 import { executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
 import { decodeCloudEvent, Topics } from '@pipewright/messaging';
 import { GrpcClient, serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing, workspaceRoot } from '@pipewright/service-kit';
-import { pushHeaders, TestRepo, testEnv, uniqueName } from '@pipewright/testing';
+import { eventually, pushHeaders, TestRepo, testEnv, uniqueName } from '@pipewright/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { executionEvents } from '../services/orchestrator/src/executions/streams';
 import { pipelineExecutionMessage } from '../services/orchestrator/src/executions/views';
@@ -108,21 +108,6 @@ function declaration(repository: string) {
       ],
     },
   };
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
 describe('a release through all five services', () => {
@@ -231,7 +216,7 @@ describe('a release through all five services', () => {
     return eventually(`an execution of ${commit.slice(0, 8)}`, async () => {
       const { pipelineExecutionSummaries } = await executions.call('ListPipelineExecutions', { pipelineName: name, maxResults: 100 });
       return pipelineExecutionSummaries.find((e: any) => e.sourceRevisions?.some((r: any) => r.revisionId === commit))?.pipelineExecutionId;
-    });
+    }, 120_000);
   }
 
   /** What the platform says about an execution, for a failure message worth reading. */
@@ -247,7 +232,7 @@ describe('a release through all five services', () => {
       const state = await executions.call('GetPipelineState', { name });
       const stage = state.stageStates.find((s: any) => s.stageName === 'Approval');
       return stage?.latestExecution?.pipelineExecutionId === executionId && stage.actionStates[0]?.latestExecution?.token ? true : undefined;
-    }).catch(async (error) => {
+    }, 120_000).catch(async (error) => {
       throw new Error(`${(error as Error).message}\n${await diagnosis(executionId)}`);
     });
     const cli = spawnSync(join(workspaceRoot, 'node_modules/.bin/pipewright'), ['approve', name, 'Approval', 'Release', '--summary', 'ship it', '--output', 'json'], { encoding: 'utf8', env: { ...process.env, PIPEWRIGHT_CONFIG: '' } });
@@ -326,7 +311,7 @@ describe('a release through all five services', () => {
     const received = await eventually('three signed notifications', async () => {
       const mine = notifications.filter((n) => JSON.parse(n.body).executionId === id);
       return mine.length >= 3 ? mine : undefined;
-    });
+    }, 120_000);
     expect(received.map((n) => JSON.parse(n.body).eventTypeId).sort()).toEqual([
       'codepipeline-pipeline-manual-approval-needed',
       'codepipeline-pipeline-pipeline-execution-started',
@@ -343,7 +328,7 @@ describe('a release through all five services', () => {
       const mine = cloudEvents.filter((e) => e.type === 'pipewright.execution.v1.PipelineExecutionStateChange' && executionV1.PipelineExecutionStateChange.decode(e.data).executionId === id);
       const states = mine.map((e) => executionV1.PipelineExecutionStateChange.decode(e.data).state);
       return states.includes('SUCCEEDED') ? states : undefined;
-    });
+    }, 120_000);
     expect(lifecycle[0]).toBe('STARTED');
     expect(lifecycle[lifecycle.length - 1]).toBe('SUCCEEDED');
     const stages = cloudEvents
@@ -376,7 +361,7 @@ describe('a release through all five services', () => {
       const state = await executions.call('GetPipelineState', { name });
       const build = state.stageStates.find((s: any) => s.stageName === 'Build');
       return build.latestExecution?.pipelineExecutionId === id && build.actionStates[0].latestExecution?.status === 'InProgress' ? true : undefined;
-    });
+    }, 120_000);
     await new Promise((r) => setTimeout(r, 1500)); // the worker is inside the sleeping build
     await processes.get('job-worker')!.stop('SIGKILL');
     await start('job-worker');
@@ -432,7 +417,7 @@ describe('a release through all five services', () => {
     expect(notFailed.status).toBe(5);
     expect(notFailed.stderr.trim().split('\n')).toHaveLength(1);
     expect(cli('retry', name, 'Approval', '--failed', '--execution', id).status).toBe(0);
-    await eventually('the approval to wait again', async () => ((await executions.call('GetPipelineExecution', { pipelineName: name, pipelineExecutionId: id })).pipelineExecution.status === 'InProgress' ? true : undefined));
+    await eventually('the approval to wait again', async () => ((await executions.call('GetPipelineExecution', { pipelineName: name, pipelineExecutionId: id })).pipelineExecution.status === 'InProgress' ? true : undefined), 120_000);
 
     const stopped = cli('stop', id, '--abandon', '--reason', 'stopped from the CLI');
     expect([stopped.status, stopped.stderr]).toEqual([0, '']);

@@ -1,18 +1,7 @@
-import { createServer } from 'node:net';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { createLogger } from './logger';
 import { startTelemetry } from './sdk';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from '@pipewright/testing';
 
 describe('startTelemetry', () => {
   it('records spans, propagates W3C trace context, serves Prometheus metrics, and shuts down', async () => {

@@ -1,3 +1,4 @@
 export * from './infrastructure';
 export * from './unique';
 export * from './git-repo';
+export * from './ports';

@@ -1,7 +1,8 @@
 import { Metadata, ServiceError } from '@grpc/grpc-js';
 import { GrpcClient } from '@pipewright/service-kit';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '@pipewright/testing';
+export { freePort };
 
 /** UploadArtifact as a client does it: metadata first, then the bytes in chunks, waiting on backpressure. */
 export function uploadArtifact(client: GrpcClient, metadata: Record<string, unknown>, content: Buffer, chunkBytes = 256 * 1024): Promise<any> {
@@ -62,13 +63,4 @@ export async function rejected(promise: Promise<unknown>): Promise<ServiceError>
     return error as ServiceError;
   }
   throw new Error('expected the call to fail');
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }

@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo, createServer as createTcpServer } from 'node:net';
+import { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { executionV1, timestampFromDate } from '@pipewright/contracts';
 import { CONTENT_TYPE_PROTOBUF, encodeCloudEvent, Topics } from '@pipewright/messaging';
@@ -8,14 +8,8 @@ import { testEnv, uniqueName } from '@pipewright/testing';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { SMTPServer } from 'smtp-server';
-
-export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from '@pipewright/testing';
+export { freePort };
 
 /** Polls until `check` returns a value (not undefined), or fails naming what it waited for. */
 export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {

@@ -1,37 +1,11 @@
-import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { eventCatalog, isEventType, jobV1, timestampFromDate } from '@pipewright/contracts';
 import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, Topics } from '@pipewright/messaging';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
-
-/** A port nobody listens on now, so these processes do not collide with other suites' on the defaults. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { eventually, freePort } from '@pipewright/testing';
+export { eventually, freePort };
 
 /** Waits for a condition that other processes make true; fails with `what` when it never does. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
-
 export type RequestedJob = jobV1.JobRequested & { pipelineName: string };
 
 /**

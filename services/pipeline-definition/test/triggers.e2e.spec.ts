@@ -5,23 +5,12 @@ import { GrpcClient, problemsFromMetadata, ServiceProcess, startServiceProcess, 
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host, pushHeaders, TestRepo, ZERO_SHA } from '@pipewright/testing';
+import { freePort } from '@pipewright/testing';
 
 const POLL_INTERVAL_MS = 300;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Waits for a condition the service brings about; the bound is a safety net, not an assertion on speed. */
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
