@@ -74,7 +74,8 @@ describe('JobService for custom workers (real pipeline-definition, orchestrator 
       PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
       PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema,
       PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema,
-      PIPEWRIGHT_POLL_FOR_JOBS_WAIT_MS: '8000',
+      // Long enough that a poll made before the start outlives the dispatch on a loaded machine.
+      PIPEWRIGHT_POLL_FOR_JOBS_WAIT_MS: '20000',
     });
     await Promise.all([waitUntilServing(definitionAddress, definition, 90_000), waitUntilServing(orchestratorAddress, orchestrator, 90_000)]);
     pipelines = new GrpcClient('PipelineService', definitionAddress);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
-import { StreamVersionConflict } from '@pipewright/event-store';
+import { NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
 import { CONTENT_TYPE_PROTOBUF, Topics } from '@pipewright/messaging';
 import {
   ActionAwaitingWorker,
@@ -72,7 +72,7 @@ export class PipelinesHandler {
       const { state, streamVersion } = await this.repository.load(name);
       const events = decidePipeline(command, state);
       try {
-        await this.repository.save(name, streamVersion, events, events.map(published));
+        await this.repository.save(name, streamVersion, events, events.flatMap(published));
         return events;
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
@@ -98,7 +98,7 @@ const eventTypes = {
 } as const;
 
 /** What each change tells the outside world on pipewright.pipeline-events. Tag changes stay internal. */
-function published(event: PipelineEvent) {
+function published(event: PipelineEvent): NewOutboxMessage[] {
   const time = new Date(event.data.at);
   const base = { id: randomUUID(), source: '/pipewright/pipeline-definition', time, subject: event.data.name, datacontenttype: CONTENT_TYPE_PROTOBUF };
   switch (event.type) {
@@ -111,21 +111,16 @@ function published(event: PipelineEvent) {
         time: timestampFromDate(time),
       };
       const codec = event.type === 'PipelineCreated' ? pipelineV1.PipelineCreated : pipelineV1.PipelineUpdated;
-      return outboxMessage(Topics.PipelineEvents, event.data.name, { ...base, type: eventTypes[event.type], data: codec.encode(message).finish() });
+      return [outboxMessage(Topics.PipelineEvents, event.data.name, { ...base, type: eventTypes[event.type], data: codec.encode(message).finish() })];
     }
     case 'PipelineDeleted':
-      return outboxMessage(Topics.PipelineEvents, event.data.name, {
+      return [outboxMessage(Topics.PipelineEvents, event.data.name, {
         ...base,
         type: eventTypes.PipelineDeleted,
         data: pipelineV1.PipelineDeleted.encode({ name: event.data.name, version: 0, declaration: undefined, time: timestampFromDate(time) }).finish(),
-      });
+      })];
     case 'PipelineTagged':
     case 'PipelineUntagged':
-      return outboxMessage(Topics.PipelineEvents, event.data.name, {
-        ...base,
-        type: 'pipewright.pipeline.v1.PipelineTagsChanged',
-        data: Buffer.from(JSON.stringify(event.data)),
-        datacontenttype: 'application/json',
-      });
+      return [];
   }
 }
