@@ -32,7 +32,7 @@ async function rejected(promise: Promise<unknown>): Promise<{ code: number; deta
   throw new Error('expected the call to fail');
 }
 
-jest.setTimeout(90_000);
+jest.setTimeout(240_000);
 
 describe('ExecutionService (real pipeline-definition and orchestrator processes, Kafka, PostgreSQL)', () => {
   const schema = uniqueName('orchestrator_e2e');

@@ -55,9 +55,12 @@ export class JobWorkerDouble {
     return this.jobs.filter((j) => j.pipelineName === pipelineName && (!actionName || j.data?.pipelineContext?.action?.name === actionName));
   }
 
-  /** The newest job of an action, once it was requested. */
+  /**
+   * The newest job of an action, once it was requested. Generous: a new consumer group first reads
+   * the history earlier suites left on the shared job-events topic.
+   */
   job(pipelineName: string, actionName: string, attempt = 1): Promise<RequestedJob> {
-    return eventually(`a JobRequested for ${pipelineName}/${actionName} attempt ${attempt}`, () => this.jobsOf(pipelineName, actionName).find((j) => j.data?.attempt === attempt));
+    return eventually(`a JobRequested for ${pipelineName}/${actionName} attempt ${attempt}`, () => this.jobsOf(pipelineName, actionName).find((j) => j.data?.attempt === attempt), 180_000);
   }
 
   acknowledge(job: RequestedJob) {
