@@ -14,8 +14,10 @@ export {
 } from './cloudevents';
 export { KafkaUnreachable, MalformedMessage, MessagingNotRunning } from './errors';
 export { traceHeaders } from './trace-context';
+export { positioned } from './positioned';
 export { KafkaMessaging, type MessagingOptions, type OutgoingEvent } from './kafka-messaging';
-export { DeadLetterHeaders, type EventHandler, type ReceivedEvent, type SubscribeOptions, type Subscription } from './subscription';
+export { DeadLetterHeaders, type BatchHandler, type EventHandler, type ReceivedEvent, type SubscribeOptions, type Subscription } from './subscription';
 export type { ConnectOptions } from './connect';
 export type { MessagingLogger } from './logger';
 export { MessagingModule, MESSAGING_OPTIONS, type MessagingModuleAsyncOptions } from './messaging.module';
+export type { PartitionLag } from './consumer-lag';

@@ -1,10 +1,12 @@
 import { createLogger } from '@pipewright/telemetry';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { encodeCloudEvent, type CloudEvent } from './cloudevents';
+import { backoffDelay, sleep } from './backoff';
+import { consumerLag, type PartitionLag } from './consumer-lag';
 import { waitForKafka, type ConnectOptions } from './connect';
 import { MessagingNotRunning } from './errors';
 import { kafkaLogCreator, type MessagingLogger } from './logger';
-import { ConsumerSubscription, type SubscribeOptions, type Subscription } from './subscription';
+import { ConsumerSubscription, startFromBeginning, type SubscribeOptions, type Subscription } from './subscription';
 import { DEAD_LETTER_PARTITIONS, deadLetterTopic, defaultPartitions, type TopicSpec } from './topics';
 import { ensureTopics } from './topic-admin';
 import { traceHeaders } from './trace-context';
@@ -99,6 +101,7 @@ export class KafkaMessaging {
       ...options.topics.map((name) => ({ name, partitions: configured.get(name) ?? partitions })),
       ...options.topics.map((name) => ({ name: deadLetterTopic(name, options.groupId), partitions: DEAD_LETTER_PARTITIONS })),
     ]);
+    if (!(options.fromBeginning ?? startFromBeginning())) await this.pinStartAtEnd(options.groupId, options.topics);
     const subscription = new ConsumerSubscription(this.kafka, this.producer, this.logger, options, (closed) => this.subscriptions.delete(closed));
     this.subscriptions.add(subscription);
     try {
@@ -108,6 +111,14 @@ export class KafkaMessaging {
       throw error;
     }
     return subscription;
+  }
+
+  /** The lag of this client's consumer groups on their topics' partitions (for the consumer-lag gauge). */
+  async consumerLag(): Promise<PartitionLag[]> {
+    if (this.state !== 'running') return [];
+    const groups = new Map<string, string[]>();
+    for (const subscription of this.subscriptions) groups.set(subscription.groupId, [...new Set([...(groups.get(subscription.groupId) ?? []), ...subscription.topics])]);
+    return consumerLag(this.admin, groups);
   }
 
   /** Stops every consumer (in-flight handlers finish and commit), then disconnects. Idempotent. */
@@ -145,7 +156,39 @@ export class KafkaMessaging {
     }
   }
 
+  /**
+   * A group starting at the topic's end records that end as its committed offset before it joins:
+   * otherwise a member that dies before its first commit leaves nothing committed, and its successor
+   * would resolve `latest` again and skip what was published in between.
+   */
+  private async pinStartAtEnd(groupId: string, topics: readonly string[]): Promise<void> {
+    // Topics created a moment ago may not be in the broker's metadata yet (a retriable error).
+    const committed = await retryRetriable(() => this.admin.fetchOffsets({ groupId, topics: [...topics] }), this.shutdown.signal);
+    for (const { topic, partitions } of committed) {
+      const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
+      if (unset.size === 0) continue;
+      const ends = (await retryRetriable(() => this.admin.fetchTopicOffsets(topic), this.shutdown.signal)).filter((p) => unset.has(p.partition));
+      try {
+        await this.admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      } catch (error) {
+        // Another member is active: the group is already positioned and committing.
+        this.logger.warn({ groupId, topic, error: error instanceof Error ? error.message : String(error) }, 'start offsets of an active group left to the group');
+      }
+    }
+  }
+
   private assertRunning(): void {
     if (this.state !== 'running') throw new MessagingNotRunning(`messaging is ${this.state === 'closed' ? 'closed' : 'not started'}: call start() first`);
+  }
+}
+
+async function retryRetriable<T>(operation: () => Promise<T>, signal: AbortSignal, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= attempts || signal.aborted || !(error as { retriable?: boolean }).retriable) throw error;
+      await sleep(backoffDelay(attempt, 100, 2_000), signal);
+    }
   }
 }

@@ -1,8 +1,9 @@
 import { context } from '@opentelemetry/api';
-import type { Consumer, EachMessagePayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, EachMessagePayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { backoffDelay, sleep } from './backoff';
 import { decodeCloudEvent, type CloudEvent } from './cloudevents';
 import { MalformedMessage } from './errors';
+import { positioned } from './positioned';
 import type { MessagingLogger } from './logger';
 import { deadLetterTopic } from './topics';
 import { consumeContext } from './trace-context';
@@ -21,10 +22,21 @@ export interface ReceivedEvent {
 
 export type EventHandler = (received: ReceivedEvent) => Promise<void>;
 
+/**
+ * Handles several consecutive messages of one partition at once (e.g. in one transaction). It must
+ * be all-or-nothing: when it throws, each message is handled again alone by `handler`, with the
+ * usual retries and dead letters, so one bad message cannot hold the others back.
+ */
+export type BatchHandler = (received: readonly ReceivedEvent[]) => Promise<void>;
+
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
   handler: EventHandler;
+  /** When given, fetched messages go to it in runs of up to maxBatchSize, with one offset commit per run. */
+  batchHandler?: BatchHandler;
+  /** Messages per batchHandler call (default 100). */
+  maxBatchSize?: number;
   /** Handler attempts before the message goes to the dead-letter topic (default 5). */
   maxAttempts?: number;
   /** Wait before the first retry (default 500 ms), doubled per retry up to maxRetryBackoffMs (default 30 s). */
@@ -37,6 +49,12 @@ export interface SubscribeOptions {
   fromBeginning?: boolean;
   /** Partitions handled at once (default 1); order within a partition is always kept. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long subscribe() waits for the member to join and position itself (default 20 s), so a
+   * service reports SERVING only once its consumers read; past it subscribe() returns and the
+   * member goes on joining (a dead member's session can hold a rebalance for 30 s).
+   */
+  joinWaitMs?: number;
 }
 
 export interface Subscription {
@@ -94,11 +112,16 @@ export class ConsumerSubscription implements Subscription {
     await this.consumer.connect();
     try {
       await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() });
+      const joinWaitMs = this.options.joinWaitMs ?? 20_000;
+      const ready = positioned(this.consumer, joinWaitMs);
       await this.consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-        eachMessage: (payload) => this.track(this.process(payload)),
+        ...(this.options.batchHandler
+          ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.track(this.processBatch(payload, this.options.batchHandler!)) }
+          : { eachMessage: (payload: EachMessagePayload) => this.track(this.process(payload)) }),
       });
+      if (!(await ready)) this.logger.warn({ groupId: this.groupId, joinWaitMs }, `consumer group ${this.groupId} has not joined yet; going on while it joins`);
     } catch (error) {
       await this.consumer.disconnect().catch(() => undefined);
       throw error;
@@ -136,7 +159,54 @@ export class ConsumerSubscription implements Subscription {
     await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
   }
 
-  private async deliver({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<Outcome> {
+  private async processBatch({ batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload, handler: BatchHandler): Promise<void> {
+    const { topic, partition } = batch;
+    const size = Math.max(1, this.options.maxBatchSize ?? 100);
+    for (let from = 0; from < batch.messages.length; from += size) {
+      if (this.stopping.signal.aborted || !isRunning() || isStale()) {
+        // Not committed: the group's next member (or this one after a rebalance) gets them again.
+        pause();
+        return;
+      }
+      const run = batch.messages.slice(from, from + size);
+      const received: ReceivedEvent[] = [];
+      for (const message of run) {
+        try {
+          const key = message.key === null ? null : message.key.toString('utf8');
+          received.push({ topic, partition, offset: message.offset, key, event: decodeCloudEvent(message), headers: message.headers ?? {}, attempt: 1 });
+        } catch (error) {
+          await this.deadLetter(topic, partition, message, error, 0);
+        }
+      }
+      let handled = received.length === 0;
+      if (!handled) {
+        try {
+          // The run continues the first message's trace; handlers that need each message's own use its headers.
+          await context.with(consumeContext(received[0]!.headers), () => handler(received));
+          handled = true;
+        } catch (error) {
+          this.logger.warn({ groupId: this.groupId, topic, partition, from: run[0]!.offset, count: run.length, error: errorText(error) }, 'batch handler failed; handling the messages one by one');
+        }
+      }
+      if (!handled) {
+        const decoded = new Set(received.map((r) => r.offset));
+        for (const message of run) {
+          if (!decoded.has(message.offset)) continue;
+          if ((await this.deliver({ topic, partition, message, heartbeat })) === 'stopped') {
+            pause();
+            return;
+          }
+        }
+      }
+      const last = run[run.length - 1]!.offset;
+      // resolveOffset moves the member's own fetch position; commitOffsets records it for the group.
+      resolveOffset(last);
+      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      await heartbeat();
+    }
+  }
+
+  private async deliver({ topic, partition, message, heartbeat }: Pick<EachMessagePayload, 'topic' | 'partition' | 'message' | 'heartbeat'>): Promise<Outcome> {
     if (this.stopping.signal.aborted) return 'stopped';
     let event: CloudEvent;
     try {

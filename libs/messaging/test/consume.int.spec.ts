@@ -130,6 +130,56 @@ describe('KafkaMessaging publish and subscribe', () => {
     expect(await committedOffsets(groupId, topic)).toEqual({ 0: '2' });
   });
 
+  it('batch mode: fetched messages reach the batch handler in order, in runs, with one commit per run', async () => {
+    const batches: string[][] = [];
+    await messaging.publish(topic, ['b1', 'b2', 'b3', 'b4', 'b5'].map((payload) => ({ key: 'release', event: sampleEvent('release', payload) })));
+    await subscribe({
+      groupId,
+      topics: [topic],
+      maxBatchSize: 2,
+      handler: async () => {
+        throw new Error('the single-message handler is only for a failed batch');
+      },
+      batchHandler: async (received) => void batches.push(payloads([...received])),
+    });
+    await eventually(() => batches.flat().length === 5, 'five messages through the batch handler');
+    expect(batches.flat()).toEqual(['b1', 'b2', 'b3', 'b4', 'b5']);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(2);
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: '5' });
+  });
+
+  it('batch mode: a failing batch is handled message by message, the poison one dead-lettered, the rest handled once', async () => {
+    const single: string[] = [];
+    const poison = sampleEvent('release', 'poison');
+    await messaging.publish(topic, [
+      { key: 'release', event: sampleEvent('release', 'before') },
+      { key: 'release', event: poison },
+      { key: 'release', event: sampleEvent('release', 'after') },
+    ]);
+    await produceRaw(topic, [{ key: 'release', value: 'not a cloudevent' }]);
+    await subscribe({
+      groupId,
+      topics: [topic],
+      maxAttempts: 2,
+      retryBackoffMs: 20,
+      handler: async ({ event }) => {
+        const payload = Buffer.from(event.data).toString();
+        if (payload === 'poison') throw new Error('cannot handle poison');
+        single.push(payload);
+      },
+      batchHandler: async (received) => {
+        if (payloads([...received]).includes('poison')) throw new Error('a batch with poison in it');
+        single.push(...payloads([...received]).map((p) => `batch:${p}`));
+      },
+    });
+    await eventually(() => single.length >= 2, 'the two good messages');
+    const dead = await readTopic(deadLetterTopic(topic, groupId), 2);
+    expect(dead.map((m) => m.value?.toString()).sort()).toEqual(['not a cloudevent', 'poison']);
+    // Each good message handled exactly once (alone after the failed batch, or in a batch of its own).
+    expect(single.map((p) => p.replace(/^batch:/, ''))).toEqual(['before', 'after']);
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: '4' });
+  });
+
   it('sends a malformed message (no CloudEvents headers) to the dead-letter topic without calling the handler', async () => {
     const processed: string[] = [];
     await produceRaw(topic, [{ key: 'release', value: 'not a cloudevent', headers: { 'content-type': 'text/plain' } }]);
@@ -160,6 +210,23 @@ describe('KafkaMessaging publish and subscribe', () => {
     // One partition, delivered in order: a re-delivered m1..m3 would come before m4.
     expect(payloads(received)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
     expect(received.map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('a group starting at the end is positioned when subscribe returns, and keeps that start across a member that never committed', async () => {
+    const received: ReceivedEvent[] = [];
+    const handler = async (message: ReceivedEvent) => void received.push(message);
+    await messaging.publish(topic, { key: 'release', event: sampleEvent('release', 'history') });
+    const first = await subscribe({ groupId, topics: [topic], handler, fromBeginning: false });
+    // The start is committed before the member joins: the history is behind it.
+    expect(await committedOffsets(groupId, topic)).toEqual({ 0: '1' });
+    await first.close();
+
+    // Published while the group has no member and no commit of its own: the next member reads it.
+    await messaging.publish(topic, { key: 'release', event: sampleEvent('release', 'while-away') });
+    await subscribe({ groupId, topics: [topic], handler, fromBeginning: false });
+    await messaging.publish(topic, { key: 'release', event: sampleEvent('release', 'after') });
+    await eventually(() => received.length >= 2, 'the two messages after the start');
+    expect(payloads(received)).toEqual(['while-away', 'after']);
   });
 
   it('on close, lets the in-flight handler finish and commits it', async () => {

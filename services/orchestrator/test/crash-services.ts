@@ -1,6 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { pipelineV1 } from '@pipewright/contracts';
-import { Topics } from '@pipewright/messaging';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort } from './support';
 
@@ -24,7 +22,6 @@ export class Orchestration {
   ) {}
 
   async start(): Promise<void> {
-    await this.skipHistory();
     const [definitionPort, orchestratorPort, definitionHttp, orchestratorHttp] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const common = { DATABASE_URL: this.infrastructure.databaseUrl, KAFKA_BROKERS: this.infrastructure.kafkaBrokers.join(',') };
     const definitionAddress = `127.0.0.1:${definitionPort}`;
@@ -38,30 +35,13 @@ export class Orchestration {
       PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
       PIPEWRIGHT_ORCHESTRATOR_SCHEMA: this.schema,
       PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: this.schema,
+      // The topics are shared by every suite: new groups start at their ends (committed before they join).
+      PIPEWRIGHT_CONSUMER_START_FROM: 'latest',
     };
     this.orchestrator = startServiceProcess('orchestrator', this.orchestratorEnv);
     await Promise.all([waitUntilServing(definitionAddress, this.definition, 90_000), waitUntilServing(this.orchestratorEnv.PIPEWRIGHT_ORCHESTRATOR_ADDRESS, this.orchestrator, 90_000)]);
     this.pipelines = new GrpcClient('PipelineService', definitionAddress);
     this.executions = new GrpcClient('ExecutionService', this.orchestratorEnv.PIPEWRIGHT_ORCHESTRATOR_ADDRESS);
-  }
-
-  /**
-   * The topics are shared by every suite and a new group reads from the beginning: without this
-   * the orchestrator would first start an execution for every request anyone ever published.
-   * Its groups start at the topics' ends instead, before its first start.
-   */
-  private async skipHistory(): Promise<void> {
-    const admin = new Kafka({ brokers: this.infrastructure.kafkaBrokers, clientId: `${this.schema}-admin`, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      // Explicit offsets: kafkajs' resetOffsets commits -1, which a fromBeginning consumer reads as "earliest".
-      for (const [group, topic] of [['execution-requests', Topics.ExecutionRequests], ['job-events', Topics.JobEvents]]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${this.schema}.${group}`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      }
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   /** Kills the orchestrator with `signal`, starts it again with the same schema and groups, waits until it serves. */

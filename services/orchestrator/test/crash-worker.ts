@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jobV1, pipelineV1, timestampFromDate } from '@pipewright/contracts';
-import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, Topics } from '@pipewright/messaging';
+import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, positioned, Topics } from '@pipewright/messaging';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 
 export interface CompletingWorkerOptions {
@@ -39,14 +39,14 @@ export class CompletingWorker {
     this.kafka = new Kafka({ brokers, clientId: groupId, logLevel: logLevel.NOTHING });
   }
 
-  /** Resolves once the consumer joined its group: nothing requested after that is missed. */
+  /** Resolves once the consumer joined its group and took its start offsets: nothing requested after that is missed. */
   async start(): Promise<void> {
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     await this.producer.connect();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [Topics.JobRequests], fromBeginning: false });
-    const joined = new Promise<void>((resolve) => this.consumer!.on(this.consumer!.events.GROUP_JOIN, () => resolve()));
+    const joined = positioned(this.consumer, 60_000);
     await this.consumer.run({
       partitionsConsumedConcurrently: 3,
       eachMessage: async ({ message }) => {
@@ -61,7 +61,7 @@ export class CompletingWorker {
         this.track(this.answer(job));
       },
     });
-    await joined;
+    if (!(await joined)) throw new Error(`the test worker's group ${this.groupId} did not join within 60 s`);
   }
 
   async stop(): Promise<void> {

@@ -74,6 +74,8 @@ describe('JobService for custom workers (real pipeline-definition, orchestrator 
       PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
       PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema,
       PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema,
+      // The topics are shared by every suite: new groups start at their ends (committed before they join).
+      PIPEWRIGHT_CONSUMER_START_FROM: 'latest',
       // Long enough that a poll made before the start outlives the dispatch on a loaded machine.
       PIPEWRIGHT_POLL_FOR_JOBS_WAIT_MS: '20000',
     });

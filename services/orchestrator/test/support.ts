@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventCatalog, isEventType, jobV1, timestampFromDate } from '@pipewright/contracts';
-import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, Topics } from '@pipewright/messaging';
+import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, positioned, Topics } from '@pipewright/messaging';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { eventually, freePort } from '@pipewright/testing';
 export { eventually, freePort };
@@ -30,7 +30,10 @@ export class JobWorkerDouble {
     await this.producer.connect();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [Topics.JobRequests, Topics.ExecutionEvents], fromBeginning: true });
+    // From the end: the tests' pipelines are new, and earlier suites' history on the shared topics
+    // would only delay the first job. Positioned before start() returns, so nothing later is missed.
+    await this.consumer.subscribe({ topics: [Topics.JobRequests, Topics.ExecutionEvents], fromBeginning: false });
+    const joined = positioned(this.consumer, 60_000);
     await this.consumer.run({
       eachMessage: async ({ topic, message }) => {
         const event = decodeCloudEvent(message);
@@ -44,6 +47,7 @@ export class JobWorkerDouble {
         this.jobs.push({ ...job, pipelineName: job.data?.pipelineContext?.pipelineName ?? '' });
       },
     });
+    if (!(await joined)) throw new Error(`the test worker's group ${this.groupId} did not join within 60 s`);
   }
 
   async stop(): Promise<void> {
@@ -55,12 +59,9 @@ export class JobWorkerDouble {
     return this.jobs.filter((j) => j.pipelineName === pipelineName && (!actionName || j.data?.pipelineContext?.action?.name === actionName));
   }
 
-  /**
-   * The newest job of an action, once it was requested. Generous: a new consumer group first reads
-   * the history earlier suites left on the shared job-events topic.
-   */
+  /** The newest job of an action, once it was requested. */
   job(pipelineName: string, actionName: string, attempt = 1): Promise<RequestedJob> {
-    return eventually(`a JobRequested for ${pipelineName}/${actionName} attempt ${attempt}`, () => this.jobsOf(pipelineName, actionName).find((j) => j.data?.attempt === attempt), 180_000);
+    return eventually(`a JobRequested for ${pipelineName}/${actionName} attempt ${attempt}`, () => this.jobsOf(pipelineName, actionName).find((j) => j.data?.attempt === attempt), 60_000);
   }
 
   acknowledge(job: RequestedJob) {
