@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { GrpcClient, ServiceName } from '@pipewright/service-kit';
 import { ServiceName as ContractService } from '@pipewright/contracts';
 import { OutputFormat } from './output';
@@ -10,6 +11,8 @@ export class CliContext {
     readonly address: (service: ServiceName) => string,
     readonly output: OutputFormat,
     readonly deadlineMs: number,
+    /** Sent as `authorization: Bearer …` on every call (--auth-token or PIPEWRIGHT_TOKEN; docs/security.md). */
+    private readonly bearerToken?: string,
   ) {}
 
   client(contract: ContractService): GrpcClient {
@@ -20,10 +23,17 @@ export class CliContext {
       JobLogService: 'job-worker',
       ArtifactService: 'artifact',
       NotificationService: 'notification',
+      IdentityService: 'pipeline-definition',
     };
     let client = this.clients.get(contract);
-    if (!client) this.clients.set(contract, (client = new GrpcClient(contract, this.address(owner[contract]), this.deadlineMs)));
+    if (!client) this.clients.set(contract, (client = new GrpcClient(contract, this.address(owner[contract]), this.deadlineMs, () => this.metadata())));
     return client;
+  }
+
+  metadata(): Metadata {
+    const metadata = new Metadata();
+    if (this.bearerToken) metadata.set('authorization', `Bearer ${this.bearerToken}`);
+    return metadata;
   }
 
   close(): void {

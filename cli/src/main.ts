@@ -21,6 +21,7 @@ const usage = `pipewright <command> [options]
   watch <pipeline> [execution]
 
   --output json|yaml|table   --endpoint service=host:port   --config file   --deadline-ms n
+  --auth-token t (or PIPEWRIGHT_TOKEN): the bearer token sent with every call
   Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 invalid, 5 conflict or precondition, 6 unavailable, 7 denied.
 `;
 
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const output = (args.value('output') ?? 'table') as OutputFormat;
     if (!['json', 'yaml', 'table'].includes(output)) throw new UsageError('--output is json, yaml or table');
-    ctx = new CliContext(resolveAddresses(args.list('endpoint'), args.value('config')), output, Number(args.value('deadline-ms') ?? 15000));
+    ctx = new CliContext(resolveAddresses(args.list('endpoint'), args.value('config')), output, Number(args.value('deadline-ms') ?? 15000), args.value('auth-token') ?? (process.env.PIPEWRIGHT_TOKEN || undefined));
     const rest = args.shift(1);
     if (command === 'pipeline') await pipelineCommand(ctx, rest);
     else if (command === 'logs') await logsCommand(ctx, rest);

@@ -28,6 +28,7 @@ export class Args {
           pipeline: { type: 'string' },
           summary: { type: 'string' },
           token: { type: 'string' },
+          'auth-token': { type: 'string' },
           failed: { type: 'boolean' },
           all: { type: 'boolean' },
           abandon: { type: 'boolean' },

@@ -22,14 +22,14 @@ export async function logsCommand(ctx: CliContext, args: Args): Promise<void> {
   const jobId = args.positionals[0];
   if (!jobId) throw new UsageError('logs <job> [--follow] [--tail n]');
   const stub = ctx.client('JobLogService').stub as any;
-  const stream = stub.GetJobLogs({ jobId, tailLines: Number(args.value('tail') ?? 0), follow: args.flag('follow') });
+  const stream = stub.GetJobLogs({ jobId, tailLines: Number(args.value('tail') ?? 0), follow: args.flag('follow') }, ctx.metadata());
   await drain(stream, (chunk) => process.stdout.write(chunk.text));
 }
 
 /** events [--pipeline p] [--execution id] [--follow]: the execution events, as the notification service keeps them. */
 export async function eventsCommand(ctx: CliContext, args: Args): Promise<void> {
   const stub = ctx.client('NotificationService').stub as any;
-  const stream = stub.WatchEvents({ pipelineName: args.value('pipeline') ?? '', pipelineExecutionId: args.value('execution') ?? '', afterPosition: args.flag('follow') ? undefined : 0 });
+  const stream = stub.WatchEvents({ pipelineName: args.value('pipeline') ?? '', pipelineExecutionId: args.value('execution') ?? '', afterPosition: args.flag('follow') ? undefined : 0 }, ctx.metadata());
   const quiet = args.flag('follow') ? undefined : setTimeout(() => stream.cancel(), 1500);
   await drain(stream, (event) => {
     if (quiet) quiet.refresh();

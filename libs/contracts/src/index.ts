@@ -7,6 +7,7 @@ export * as executionV1 from './packages/execution-v1';
 export * as jobV1 from './packages/job-v1';
 export * as artifactV1 from './packages/artifact-v1';
 export * as notificationV1 from './packages/notification-v1';
+export * as securityV1 from './packages/security-v1';
 export { Timestamp, timestampFromDate, dateFromTimestamp } from './timestamp';
 export { protoRoot, protoFiles, protoLoaderOptions, grpcTransportOptions } from './proto-files';
 export type { ServiceProto, ServiceName } from './proto-files';

@@ -50,6 +50,12 @@ export const protoFiles = {
     service: 'NotificationService',
     protoPath: ['pipewright/notification/v1/notification_service.proto'],
   },
+  /** Served by pipeline-definition: teams, role bindings, API tokens, authorization, audit log. */
+  IdentityService: {
+    package: 'pipewright.security.v1',
+    service: 'IdentityService',
+    protoPath: ['pipewright/security/v1/identity_service.proto'],
+  },
 } as const satisfies Record<string, ServiceProto>;
 
 export type ServiceName = keyof typeof protoFiles;

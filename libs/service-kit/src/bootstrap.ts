@@ -10,6 +10,9 @@ import { intEnv, ServiceName, servicePort } from './config';
 import { GrpcErrorFilter } from './grpc-errors';
 import { HealthController, HealthRegistry } from './health';
 import { HttpHealthController } from './http-health';
+import { securityConfig } from '@pipewright/security';
+import { AccessDecider, GrpcAuthGuard, providedLocalAccessDecider, RemoteAccessDecider } from './auth-guard';
+import { useServiceIdentity } from './service-credentials';
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -58,6 +61,16 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
   app.useBodyParser('urlencoded', { limit: '25mb', extended: true });
   // Before connectMicroservice: the gRPC side inherits the app's config as it is at that moment.
   app.useGlobalFilters(new GrpcErrorFilter());
+  // Authentication and authorization of every gRPC call (docs/security.md): the service's own
+  // decider when it has one (pipeline-definition), else IdentityService over gRPC.
+  const security = securityConfig();
+  useServiceIdentity(def.name);
+  let decider: AccessDecider | undefined;
+  const resolveDecider = (): AccessDecider => {
+    decider ??= providedLocalAccessDecider() ?? new RemoteAccessDecider(security.decisionCacheMs);
+    return decider;
+  };
+  app.useGlobalGuards(new GrpcAuthGuard(security, resolveDecider, def.name));
   const grpcPort = servicePort(def.name);
   const transport = grpcTransportOptions(...(def.serves ?? []));
   app.connectMicroservice<MicroserviceOptions>(
@@ -87,6 +100,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
       health.set('', 'NOT_SERVING');
       logger.log(`${def.name} shutting down`, 'bootstrap');
       await app.close();
+      if (decider instanceof RemoteAccessDecider) decider.close();
       logger.log(`${def.name} stopped`, 'bootstrap');
     })());
   const onSignal = (signal: NodeJS.Signals) => {

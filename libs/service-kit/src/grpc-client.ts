@@ -1,6 +1,7 @@
 import { credentials, loadPackageDefinition, Metadata, ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, protoLoaderOptions, ServiceName as ContractServiceName } from '@pipewright/contracts';
+import { serviceMetadata } from './service-credentials';
 
 type Callback = (error: ServiceError | null, response: unknown) => void;
 type DynamicClient = Record<string, (request: unknown, metadata: Metadata, options: { deadline: number }, callback: Callback) => unknown> & {
@@ -19,7 +20,8 @@ export class GrpcClient {
     readonly service: ContractServiceName,
     readonly address: string,
     private readonly defaultDeadlineMs = 30_000,
-    private readonly metadata: () => Metadata = () => new Metadata(),
+    /** Per-call metadata; by default this process's own service identity, if it has one (docs/security.md). */
+    private readonly metadata: () => Metadata = serviceMetadata,
   ) {
     const proto = protoFiles[service];
     const definition = loadSync(proto.protoPath.map((p) => p), protoLoaderOptions);

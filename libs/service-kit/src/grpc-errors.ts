@@ -3,7 +3,7 @@ import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { commonV1, errorMetadataKeys } from '@pipewright/contracts';
 import { DomainError, DomainErrorCode } from '@pipewright/decider';
-import { Observable, throwError } from 'rxjs';
+import { Observable, of, throwError } from 'rxjs';
 
 /** A validation problem as every INVALID_ARGUMENT carries it: where, and what is wrong. */
 export interface Problem {
@@ -75,9 +75,22 @@ function isGrpcError(error: unknown): error is { code: GrpcStatus; details?: str
 export class GrpcErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('grpc');
 
-  catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
+  catch(exception: unknown, host: ArgumentsHost): Observable<never | undefined> {
     const error = toGrpcError(exception);
     if (error.code === GrpcStatus.INTERNAL) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    // A raw stream call (GrpcStreamCall) refused before its handler ran (the auth guard): Nest drops
+    // the error of such a call, so it is answered here, on the call itself.
+    const [call, callback] = host.getArgs<[unknown, unknown]>();
+    if (isRawCall(call)) {
+      if (typeof callback === 'function') (callback as (e: GrpcError, r: null) => void)(error, null);
+      else if (host.getArgs().length === 1) call.emit('error', error);
+      else return throwError(() => error);
+      return of(undefined);
+    }
     return throwError(() => error);
   }
+}
+
+function isRawCall(value: unknown): value is { getPeer(): string; emit(event: 'error', error: GrpcError): void } {
+  return typeof value === 'object' && value !== null && typeof (value as { getPeer?: unknown }).getPeer === 'function' && typeof (value as { emit?: unknown }).emit === 'function';
 }

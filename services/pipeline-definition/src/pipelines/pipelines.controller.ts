@@ -1,5 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Metadata } from '@grpc/grpc-js';
+import { canSee } from '@pipewright/security';
+import { callerAccess, teamMetadataKey } from '@pipewright/service-kit';
+import { IdentityRepository } from '../identity/identity.repository';
 import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
 import { PipelineDeclaration, Tag } from '@pipewright/pipeline-model';
 import { InvalidRequest } from './errors';
@@ -32,14 +36,21 @@ function pageSize(maxResults: number | null | undefined): number {
 /** gRPC adapter of PipelineService: proto messages in and out, nothing else. */
 @Controller()
 export class PipelinesController implements Partial<pipelineV1.PipelineServiceController> {
-  constructor(private readonly handler: PipelinesHandler) {}
+  constructor(
+    private readonly handler: PipelinesHandler,
+    private readonly identities: IdentityRepository,
+  ) {}
 
   @GrpcMethod('PipelineService')
-  async createPipeline(request: Request<'createPipeline'>): Promise<pipelineV1.CreatePipelineResponse> {
+  async createPipeline(request: Request<'createPipeline'>, metadata?: Metadata): Promise<pipelineV1.CreatePipelineResponse> {
     const accepted = await this.handler.accept(request);
     const tags = { ...tagMap(accepted.tags), ...tagMap(request.tags) };
     const [created] = await this.handler.execute(accepted.declaration.name, { type: 'CreatePipeline', data: { declaration: accepted.declaration, tags, now: new Date().toISOString() } });
     if (created.type !== 'PipelineCreated') throw new Error('CreatePipeline decided no PipelineCreated');
+    // The owning team as the auth guard decided it (or as named when auth is off): docs/security.md.
+    const named = metadata?.get(teamMetadataKey)[0];
+    const team = callerAccess(metadata)?.resource.team ?? (typeof named === 'string' && named ? named : undefined);
+    if (team) await this.identities.setOwner(accepted.declaration.name, team);
     return {
       pipeline: toMessage(created.data.declaration),
       tags: tagList(tags),
@@ -84,12 +95,16 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
   }
 
   @GrpcMethod('PipelineService')
-  async listPipelines(request: Request<'listPipelines'>): Promise<pipelineV1.ListPipelinesResponse> {
+  async listPipelines(request: Request<'listPipelines'>, metadata?: Metadata): Promise<pipelineV1.ListPipelinesResponse> {
     const limit = pageSize(request.maxResults);
     const rows = await this.handler.list(request.nextToken ?? '', limit + 1);
     const page = rows.slice(0, limit);
+    // Only what the caller may see; a page may come back shorter than max_results.
+    const access = callerAccess(metadata);
+    const owners = access ? await this.identities.owners(page.map((r) => r.name)) : undefined;
+    const visible = access ? page.filter((r) => canSee(access.visibility, r.name, owners!.get(r.name))) : page;
     return {
-      pipelines: page.map((r) => ({ name: r.name, version: r.version, pipelineType: r.pipelineType, executionMode: r.executionMode, created: timestampFromDate(r.created), updated: timestampFromDate(r.updated) })),
+      pipelines: visible.map((r) => ({ name: r.name, version: r.version, pipelineType: r.pipelineType, executionMode: r.executionMode, created: timestampFromDate(r.created), updated: timestampFromDate(r.updated) })),
       nextToken: rows.length > limit ? page[page.length - 1].name : '',
     };
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { actionTypeKey, PipelineDeclaration } from '@pipewright/pipeline-model';
 import { intEnv, ServiceInfrastructure } from '@pipewright/service-kit';
+import { inSpan, PipewrightAttributes } from '@pipewright/telemetry';
 import { ExecutionRequests, TriggeredRevision } from './execution-requests';
 import { GitPush, refPush } from './git-push';
 import { GitRemote, redactUrl } from './git-remote';
@@ -126,7 +127,10 @@ export class SourcePoller implements OnApplicationBootstrap, OnApplicationShutdo
       if (mode === 'without-webhook' && (await this.webhooks.targets(tx.query, pipeline.name, action))) return false;
       await this.heads.save(tx.query, pipeline.name, action, repository, refs);
       for (const change of started) {
-        if (await this.requests.request(tx, change)) this.logger.log(`${pipeline.name}.${action}: new revision ${change.revision}; execution requested`);
+        // Nothing upstream caused a polled change: its execution's trace starts here.
+        const attributes = { [PipewrightAttributes.pipeline]: pipeline.name, [PipewrightAttributes.action]: action, 'pipewright.source.revision': change.revision };
+        const requested = await inSpan('trigger PollForSourceChanges', { root: true, attributes }, () => this.requests.request(tx, change));
+        if (requested) this.logger.log(`${pipeline.name}.${action}: new revision ${change.revision}; execution requested`);
       }
       return true;
     });

@@ -1,0 +1,169 @@
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { RpcException } from '@nestjs/microservices';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { securityV1 } from '@pipewright/contracts';
+import { bearerToken, Identity, operationPolicy, OperationPolicy, Resource, resourceOf, SecurityConfig, Visibility } from '@pipewright/security';
+import { GrpcClient } from './grpc-client';
+import { serviceAddress } from './config';
+
+/** One gRPC call as the decision point sees it. */
+export interface CallToAuthorize {
+  service: string;
+  method: string;
+  policy: OperationPolicy;
+  /** The bearer token, when the call carried one. */
+  token?: string;
+  resource: Resource;
+  sourceAddress: string;
+  /** The process answering the call (for the audit log). */
+  servedBy: string;
+}
+
+export type AccessDecision =
+  | { decision: 'ALLOWED'; identity: Identity; visibility: Visibility; resource: Resource }
+  | { decision: 'UNAUTHENTICATED' | 'PERMISSION_DENIED'; message: string; identity?: Identity };
+
+/**
+ * Decides calls. pipeline-definition provides one over its own tables (and records the audit log);
+ * every other service asks pipeline-definition's IdentityService.Authorize.
+ */
+export interface AccessDecider {
+  decide(call: CallToAuthorize): Promise<AccessDecision>;
+}
+
+let localDecider: AccessDecider | undefined;
+
+/** Called by the service that decides itself (pipeline-definition), before it serves. */
+export function provideLocalAccessDecider(decider: AccessDecider): void {
+  localDecider = decider;
+}
+
+export function providedLocalAccessDecider(): AccessDecider | undefined {
+  return localDecider;
+}
+
+const accessKey = Symbol.for('pipewright.access');
+
+/** The caller's allowed decision, as the guard attached it to the call's metadata (undefined when auth is off). */
+export function callerAccess(metadata: Metadata | undefined): Extract<AccessDecision, { decision: 'ALLOWED' }> | undefined {
+  return (metadata as unknown as Record<symbol, Extract<AccessDecision, { decision: 'ALLOWED' }> | undefined> | undefined)?.[accessKey];
+}
+
+/** Metadata key naming the owning team of a pipeline being created (else the caller's only team). */
+export const teamMetadataKey = 'pipewright-team';
+
+/** Asks IdentityService.Authorize, reusing allowed read decisions briefly (mutations and denials are always asked: they are audited). */
+export class RemoteAccessDecider implements AccessDecider {
+  private readonly client: GrpcClient;
+  private readonly cache = new Map<string, { until: number; decision: AccessDecision }>();
+
+  constructor(
+    private readonly cacheMs: number,
+    address = serviceAddress('pipeline-definition'),
+  ) {
+    this.client = new GrpcClient('IdentityService', address, 10_000);
+  }
+
+  async decide(call: CallToAuthorize): Promise<AccessDecision> {
+    const key = `${createHash('sha256').update(call.token ?? '').digest('hex')}|${call.service}/${call.method}|${call.resource.team ?? ''}|${call.resource.pipeline ?? ''}`;
+    const cached = this.cache.get(key);
+    if (cached && cached.until > Date.now()) return cached.decision;
+    const metadata = new Metadata();
+    if (call.token) metadata.set('authorization', `Bearer ${call.token}`);
+    const request: securityV1.AuthorizeRequest = {
+      operation: `${call.service}/${call.method}`,
+      team: call.resource.team ?? '',
+      pipeline: call.resource.pipeline ?? '',
+      sourceAddress: call.sourceAddress,
+      service: call.servedBy,
+    };
+    const response = await new Promise<securityV1.AuthorizeResponse>((resolve, reject) =>
+      (this.client.stub as any).Authorize(request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null, value: securityV1.AuthorizeResponse) =>
+        error ? reject(error) : resolve(value),
+      ),
+    ).catch((error: { details?: string; message?: string }) => {
+      throw new RpcException({ code: GrpcStatus.UNAVAILABLE, message: `cannot reach the identity service to authorize this call: ${error.details ?? error.message}` });
+    });
+    const identity = response.identity ? { kind: response.identity.kind as Identity['kind'], subject: response.identity.subject } : undefined;
+    const decision: AccessDecision =
+      response.decision === 'ALLOWED'
+        ? {
+            decision: 'ALLOWED',
+            identity: identity!,
+            visibility: { teams: response.visibleTeams, pipelines: response.visiblePipelines },
+            resource: { team: response.pipelineTeam || call.resource.team, pipeline: call.resource.pipeline },
+          }
+        : { decision: response.decision === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: response.message, identity };
+    if (decision.decision === 'ALLOWED' && !call.policy.mutating && this.cacheMs > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(key, { until: Date.now() + this.cacheMs, decision });
+    }
+    return decision;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+/**
+ * Every gRPC call but grpc.health.v1 passes here when PIPEWRIGHT_AUTH=required: no or a bad token is
+ * UNAUTHENTICATED, a missing permission PERMISSION_DENIED, an operation missing from the catalog
+ * PERMISSION_DENIED too (fail closed). HTTP routes (health, signed webhooks) are not gRPC and pass.
+ */
+@Injectable()
+export class GrpcAuthGuard implements CanActivate {
+  private readonly logger = new Logger('auth');
+
+  constructor(
+    private readonly config: SecurityConfig,
+    private readonly decider: () => AccessDecider,
+    private readonly servedBy: string,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'rpc' || this.config.mode === 'off') return true;
+    const patterns = Reflect.getMetadata(PATTERN_METADATA, context.getHandler()) as { service?: string; rpc?: string }[] | undefined;
+    const pattern = patterns?.[0];
+    if (!pattern?.service || !pattern.rpc || pattern.service === 'Health') return true;
+    const { service, rpc: method } = pattern;
+    const policy = operationPolicy(service, method);
+    if (!policy) throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: `${service}/${method} has no entry in the operation catalog; it is refused until it has one` });
+    if (policy.scope === 'public') return true;
+    const { metadata, peer } = callParts(context);
+    const header = metadata?.get('authorization')[0];
+    const token = bearerToken(typeof header === 'string' ? header : undefined);
+    const resource = resourceFor(policy, context.switchToRpc().getData(), metadata);
+    const decision = await this.decider().decide({ service, method, policy, token, resource, sourceAddress: peer, servedBy: this.servedBy });
+    if (decision.decision === 'UNAUTHENTICATED') throw new RpcException({ code: GrpcStatus.UNAUTHENTICATED, message: decision.message });
+    if (decision.decision === 'PERMISSION_DENIED') {
+      this.logger.warn(`denied ${service}/${method}: ${decision.message}`);
+      throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: decision.message });
+    }
+    if (metadata) (metadata as unknown as Record<symbol, unknown>)[accessKey] = decision;
+    return true;
+  }
+}
+
+/**
+ * The call's metadata and peer. Nest hands unary and server-streaming handlers (data, metadata, call)
+ * and client-streaming ones (call, callback) or (observable, metadata, call): look where each keeps them.
+ */
+function callParts(context: ExecutionContext): { metadata?: Metadata; peer: string } {
+  const args = [0, 1, 2].map((i) => context.getArgByIndex(i) as unknown);
+  const metadata = [args[1], ...args.map((a) => (a as { metadata?: unknown } | undefined)?.metadata)].find((m): m is Metadata => m instanceof Metadata);
+  const call = args.find((a) => typeof (a as { getPeer?: unknown } | undefined)?.getPeer === 'function') as { getPeer(): string } | undefined;
+  return { metadata, peer: call?.getPeer() ?? '' };
+}
+
+function resourceFor(policy: OperationPolicy, request: unknown, metadata: Metadata | undefined): Resource {
+  if (policy.fields?.includes('#new-pipeline-team')) {
+    const team = metadata?.get(teamMetadataKey)[0];
+    return typeof team === 'string' && team ? { team } : {};
+  }
+  // A client-streamed request (UploadArtifact) arrives as an Observable: it names nothing yet.
+  return resourceOf(policy, request, (text) => parseYaml(text, { maxAliasCount: 0 }));
+}

@@ -1,0 +1,159 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceName } from '@pipewright/contracts';
+import { signJwt } from '@pipewright/security';
+import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { freePort, testEnv, uniqueName } from '@pipewright/testing';
+
+export type Outcome = 'ALLOWED' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
+
+export const issuer = 'https://issuer.pipewright.test';
+export const audience = 'pipewright';
+
+/** Pipewright services as real processes with PIPEWRIGHT_AUTH=required and an HS256 issuer. */
+export class SecuredServices {
+  readonly secret = Buffer.from(randomBytes(32).toString('hex'));
+  readonly root = uniqueName('root');
+  private readonly processes: ServiceProcess[] = [];
+  readonly clients = new Map<string, GrpcClient>();
+  definitionAddress = '';
+
+  /** pipeline-definition (always: it decides) and the given services, each on free ports. */
+  async start(others: readonly ('orchestrator' | 'artifact' | 'job-worker' | 'notification')[] = ['orchestrator']): Promise<void> {
+    const env = testEnv();
+    const schema = uniqueName('security_e2e');
+    const names = ['pipeline-definition', ...others] as const;
+    const ports = new Map<string, { grpc: number; http: number }>();
+    for (const name of names) ports.set(name, { grpc: await freePort(), http: await freePort() });
+    const key = (name: string) => name.toUpperCase().replace(/-/g, '_');
+    const addresses = Object.fromEntries(names.map((name) => [`PIPEWRIGHT_${key(name)}_ADDRESS`, `127.0.0.1:${ports.get(name)!.grpc}`]));
+    const common = {
+      DATABASE_URL: env.databaseUrl,
+      KAFKA_BROKERS: env.kafkaBrokers.join(','),
+      ...addresses,
+      PIPEWRIGHT_AUTH: 'required',
+      PIPEWRIGHT_JWT_ISSUER: issuer,
+      PIPEWRIGHT_JWT_AUDIENCE: audience,
+      PIPEWRIGHT_JWT_HS256_SECRET: this.secret.toString('utf8'),
+    };
+    const own: Record<string, Record<string, string>> = {
+      'pipeline-definition': { PIPEWRIGHT_BOOTSTRAP_ADMIN: this.root },
+      orchestrator: { PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema, PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema },
+      artifact: { PIPEWRIGHT_ARTIFACT_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-artifacts-')) },
+      'job-worker': {
+        PIPEWRIGHT_JOB_WORKER_GROUP: `${schema}_worker`,
+        PIPEWRIGHT_JOB_WORKER_SCHEMA: `${schema}_worker`,
+        PIPEWRIGHT_JOB_LOG_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-logs-')),
+        PIPEWRIGHT_WORKSPACE_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-workspaces-')),
+      },
+      notification: { PIPEWRIGHT_NOTIFICATION_SCHEMA: `${schema}_notif`, PIPEWRIGHT_NOTIFICATION_GROUP_ID: `${schema}_notif`, PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest' },
+    };
+    for (const name of names) {
+      const { grpc, http } = ports.get(name)!;
+      this.processes.push(startServiceProcess(name, { ...common, ...own[name], [`PIPEWRIGHT_${key(name)}_PORT`]: String(grpc), [`PIPEWRIGHT_${key(name)}_HTTP_PORT`]: String(http) }));
+    }
+    await Promise.all(this.processes.map((proc, i) => waitUntilServing(addresses[`PIPEWRIGHT_${key(names[i])}_ADDRESS`], proc, 120_000)));
+    this.definitionAddress = addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS;
+    const served: Record<string, ServiceName[]> = {
+      'pipeline-definition': ['PipelineService', 'IdentityService'],
+      orchestrator: ['ExecutionService', 'JobService'],
+      artifact: ['ArtifactService'],
+      'job-worker': ['JobLogService'],
+      notification: ['NotificationService'],
+    };
+    for (const name of names) for (const service of served[name]) this.clients.set(service, new GrpcClient(service, addresses[`PIPEWRIGHT_${key(name)}_ADDRESS`]));
+  }
+
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }[]> {
+    for (const client of this.clients.values()) client.close();
+    return Promise.all([...this.processes].reverse().map((proc) => proc.stop()));
+  }
+
+  logs(): string {
+    return this.processes.flatMap((proc) => proc.lines.slice(-30)).join('\n');
+  }
+
+  /** A JWT for the subject from the configured issuer; `expiresIn` negative gives an expired one. */
+  token(subject: string, { expiresIn = 600, secret = this.secret }: { expiresIn?: number; secret?: Buffer } = {}): string {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt({ iss: issuer, aud: audience, sub: subject, iat: now, exp: now + expiresIn }, { alg: 'HS256', secret });
+  }
+
+  forged(subject: string): string {
+    return this.token(subject, { secret: Buffer.from(randomBytes(32).toString('hex')) });
+  }
+
+  /** One unary call with an optional bearer token and extra metadata. */
+  call<T = any>(service: string, method: string, request: unknown, token?: string, extra: Record<string, string> = {}, deadlineMs = 20_000): Promise<T> {
+    const client = this.clients.get(service);
+    if (!client) throw new Error(`no client for ${service}`);
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
+    return new Promise((resolve, reject) =>
+      (client.stub as any)[method](request, metadata, { deadline: Date.now() + deadlineMs }, (error: Error | null, response: T) => (error ? reject(error) : resolve(response))),
+    );
+  }
+
+  /**
+   * What the auth layer answered on a streaming call: a server stream ends or fails (an allowed watch
+   * that stays open ends at the deadline), a client stream sends `request` as its one message.
+   */
+  streamOutcome(service: string, method: string, request: unknown, kind: { requestStream: boolean }, token?: string, deadlineMs = 3_000): Promise<{ outcome: Outcome; detail: string }> {
+    const client = this.clients.get(service);
+    if (!client) throw new Error(`no client for ${service}`);
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    const classify = (error: { code?: number; details?: string } | null): { outcome: Outcome; detail: string } => {
+      if (!error) return { outcome: 'ALLOWED', detail: 'OK' };
+      if (error.code === status.UNAUTHENTICATED) return { outcome: 'UNAUTHENTICATED', detail: error.details ?? '' };
+      if (error.code === status.PERMISSION_DENIED) return { outcome: 'PERMISSION_DENIED', detail: error.details ?? '' };
+      return { outcome: 'ALLOWED', detail: `${status[error.code ?? 2]}: ${error.details ?? ''}` };
+    };
+    const stub = client.stub as any;
+    return new Promise((resolve) => {
+      if (kind.requestStream) {
+        const call = stub[method](metadata, { deadline: Date.now() + deadlineMs }, (error: { code?: number; details?: string } | null) => resolve(classify(error)));
+        call.on('error', () => undefined);
+        call.write(request);
+        call.end();
+        return;
+      }
+      const call = stub[method](request, metadata, { deadline: Date.now() + deadlineMs });
+      call.on('data', () => undefined);
+      call.on('error', (error: { code?: number; details?: string }) => resolve(classify(error)));
+      call.on('end', () => resolve(classify(null)));
+    });
+  }
+
+  /** What the auth layer answered: a refusal code, or ALLOWED for anything else (a handler's own error included). */
+  async outcome(service: string, method: string, request: unknown, token?: string, extra: Record<string, string> = {}, deadlineMs = 20_000): Promise<{ outcome: Outcome; detail: string }> {
+    try {
+      await this.call(service, method, request, token, extra, deadlineMs);
+      return { outcome: 'ALLOWED', detail: 'OK' };
+    } catch (error) {
+      const e = error as { code?: number; details?: string };
+      if (e.code === status.UNAUTHENTICATED) return { outcome: 'UNAUTHENTICATED', detail: e.details ?? '' };
+      if (e.code === status.PERMISSION_DENIED) return { outcome: 'PERMISSION_DENIED', detail: e.details ?? '' };
+      return { outcome: 'ALLOWED', detail: `${status[e.code ?? 2]}: ${e.details ?? ''}` };
+    }
+  }
+}
+
+const git = { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' };
+const noOp = { category: 'Build', owner: 'Pipewright', provider: 'NoOp', version: '1' };
+const manual = { category: 'Approval', owner: 'AWS', provider: 'Manual', version: '1' };
+
+export function declaration(name: string) {
+  return {
+    name,
+    stages: [
+      { name: 'Source', actions: [{ name: 'Checkout', actionTypeId: git, configuration: { RepositoryUrl: '/tmp/any-repository' }, outputArtifacts: [{ name: 'Src' }] }] },
+      { name: 'Build', actions: [{ name: 'Build', actionTypeId: noOp, inputArtifacts: [{ name: 'Src' }] }] },
+      { name: 'Approve', actions: [{ name: 'Release', actionTypeId: manual, configuration: { CustomData: 'ship it?' } }] },
+    ],
+  };
+}
