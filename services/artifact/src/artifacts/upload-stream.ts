@@ -1,11 +1,22 @@
 import type { ServerReadableStream } from '@grpc/grpc-js';
-import type { Http2Stream } from 'node:http2';
+import type { Http2Session, Http2Stream } from 'node:http2';
 import { artifactV1 } from '@pipewright/contracts';
 import { Readable } from 'node:stream';
 import { clientCancelled, InvalidArtifactRequest } from './errors';
 
 /** The proto's limit on one chunk message, both ways. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * HTTP/2 flow-control windows for uploads. Node's default stream window is 64 KiB, so a client
+ * could send only 64 KiB before waiting a round trip for a WINDOW_UPDATE: 16 waits per 1 MiB chunk.
+ * grpc-js 1.14 has no server option for it ('grpc-node.flow_control_window' is the client's), so
+ * the session is widened from the first upload on it. Memory stays bounded: a paused call stops
+ * reading, and the client can then send at most one stream window more.
+ */
+const STREAM_WINDOW_BYTES = 8 * MAX_CHUNK_BYTES;
+const SESSION_WINDOW_BYTES = 32 * MAX_CHUNK_BYTES;
+const widenedSessions = new WeakSet<Http2Session>();
 
 /** An UploadArtifactRequest as proto-loader decodes it (`oneofs: true` names the set member). */
 type UploadMessage = artifactV1.UploadArtifactRequest & { payload?: 'metadata' | 'chunk' };
@@ -66,6 +77,7 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
     if (!content.push(chunk)) call.pause();
   };
 
+  widenWindows(http2StreamOf(call)?.session);
   call.on('data', onData);
   const cancellation = new AbortController();
   const cancel = () => {
@@ -86,6 +98,14 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
   http2StreamOf(call)?.once('aborted', cancel);
   call.on('error', (error: Error) => fail(error));
   return { metadata, content, cancelled: cancellation.signal };
+}
+
+function widenWindows(session: Http2Session | undefined): void {
+  if (!session || session.destroyed || widenedSessions.has(session)) return;
+  widenedSessions.add(session);
+  session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+  // Applies to the streams already open too (RFC 9113 §6.9.2), this upload included.
+  session.settings({ initialWindowSize: STREAM_WINDOW_BYTES });
 }
 
 /**

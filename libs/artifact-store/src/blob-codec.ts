@@ -1,0 +1,31 @@
+import { PassThrough, pipeline as pipelineCallback, type Readable, type Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobRef } from './blob-store';
+import { decryptStream, encryptStream } from './encryption';
+import { MeteringStream, VerifyingStream } from './verify-stream';
+
+/**
+ * What every backend does to the bytes, so the backends differ only in where bytes land: a put
+ * meters and hashes the plaintext, then encrypts it when a key is set; a get decrypts, then checks
+ * the plaintext against the digest it was asked for.
+ */
+export function putStages(maxBytes: number, key: Buffer | undefined): { meter: MeteringStream; stages: Transform[] } {
+  const meter = new MeteringStream(maxBytes);
+  return { meter, stages: key ? [meter, encryptStream(key)] : [meter] };
+}
+
+/** The stored bytes as verified plaintext; damage errors the returned stream at its end. */
+export function verifiedRead(stored: Readable, key: Buffer | undefined, sha256: string): Readable {
+  const verifier = new VerifyingStream(sha256);
+  const stages: Transform[] = key ? [decryptStream(key, sha256), verifier] : [verifier];
+  // The caller holds only the last stream, so every upstream failure must reach it.
+  pipelineCallback([stored, ...stages], (error) => error && verifier.destroy(error));
+  return verifier;
+}
+
+/** Reads a verified stream to its end; rejects with its DigestMismatch/BlobTampered. */
+export async function drainVerified(sha256: string, stream: Readable): Promise<BlobRef> {
+  let sizeBytes = 0;
+  await pipeline(stream, new PassThrough().on('data', (chunk: Buffer) => (sizeBytes += chunk.length)).resume());
+  return { sha256, sizeBytes };
+}

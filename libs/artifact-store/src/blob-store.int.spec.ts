@@ -1,0 +1,249 @@
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { startS3Server, type S3TestServer } from '../test/s3-server';
+import { ArtifactNotFound, ArtifactTooLarge, BlobTampered, type BlobStore, DigestMismatch, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
+
+// One contract, every backend: the same tests run against the filesystem and a real S3-compatible
+// server (s3rver in its own process). A backend brings only how a test reaches its stored bytes.
+
+const MAX_BYTES = 3 * FRAME_BYTES;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Small chunks, so multi-frame and multi-chunk paths are exercised. */
+function chunked(data: Buffer, size = 7000): Readable {
+  return Readable.from((function* () {
+    for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+  })());
+}
+
+interface StoreOptions {
+  encryptionKey?: Buffer;
+  maxBytes?: number;
+}
+
+/** One test's storage location on a backend: stores opened on it share their blobs. */
+interface Location {
+  open(options: StoreOptions): Promise<BlobStore>;
+  /** The bytes as stored (ciphertext when encrypted), bypassing the store. */
+  readStored(digest: string): Promise<Buffer>;
+  writeStored(digest: string, bytes: Buffer): Promise<void>;
+  /** Temp files or objects a put left behind. */
+  leftovers(): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+interface Backend {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  location(): Promise<Location>;
+}
+
+const filesystem = (): Backend => ({
+  name: 'filesystem',
+  start: async () => undefined,
+  stop: async () => undefined,
+  location: async () => {
+    const root = await fs.mkdtemp(path.join(tmpdir(), 'pw-blobs-'));
+    const file = (digest: string) => path.join(root, 'sha256', digest.slice(0, 2), digest.slice(2, 4), digest);
+    return {
+      open: (options) => FileBlobStore.open({ root, ...options }),
+      readStored: (digest) => fs.readFile(file(digest)),
+      writeStored: (digest, bytes) => fs.writeFile(file(digest), bytes),
+      leftovers: () => fs.readdir(path.join(root, 'tmp')),
+      dispose: () => fs.rm(root, { recursive: true, force: true }),
+    };
+  },
+});
+
+const s3 = (): Backend => {
+  let server: S3TestServer;
+  let locations = 0;
+  return {
+    name: 's3',
+    start: async () => void (server = await startS3Server()),
+    stop: () => server.stop(),
+    location: async () => {
+      // A key prefix per test: one server, isolated tests.
+      const prefix = `test-${++locations}/`;
+      const stores: S3BlobStore[] = [];
+      const open = async (options: StoreOptions) => {
+        const store = await S3BlobStore.open({ ...server.connection, prefix, ...options });
+        stores.push(store);
+        return store;
+      };
+      const raw = (await open({})) as S3BlobStore;
+      const Bucket = server.bucket;
+      return {
+        open,
+        readStored: async (digest) => Buffer.from(await (await raw.client.send(new GetObjectCommand({ Bucket, Key: raw.blobKey(digest) }))).Body!.transformToByteArray()),
+        writeStored: async (digest, Body) => void (await raw.client.send(new PutObjectCommand({ Bucket, Key: raw.blobKey(digest), Body }))),
+        leftovers: async () => ((await raw.client.send(new ListObjectsV2Command({ Bucket, Prefix: `${prefix}tmp/` }))).Contents ?? []).map((o) => o.Key!),
+        dispose: async () => stores.forEach((store) => store.close()),
+      };
+    },
+  };
+};
+
+/** Resolves once the clock has entered the next whole second (S3 keeps modification times in seconds). */
+async function nextSecond(): Promise<number> {
+  const boundary = Math.ceil((Date.now() + 1) / 1000) * 1000;
+  await new Promise((resolve) => setTimeout(resolve, boundary - Date.now() + 5));
+  return boundary;
+}
+
+describe.each([filesystem(), s3()])('BlobStore contract on $name', (backend) => {
+  beforeAll(() => backend.start(), 60_000);
+  afterAll(() => backend.stop());
+
+  describe.each([
+    ['plaintext', undefined],
+    ['encrypted', randomBytes(32)],
+  ])('%s', (_mode, encryptionKey) => {
+    let location: Location;
+    let store: BlobStore;
+
+    beforeEach(async () => {
+      location = await backend.location();
+      store = await location.open({ encryptionKey, maxBytes: MAX_BYTES });
+    });
+    afterEach(() => location.dispose());
+
+    it.each([0, 1, 65536, 300_001, FRAME_BYTES, FRAME_BYTES + 1, 2 * FRAME_BYTES + 7001])('round-trips %i bytes under their SHA-256', async (size) => {
+      const data = randomBytes(size);
+      const ref = await store.put(chunked(data));
+      expect(ref).toEqual({ sha256: sha256(data), sizeBytes: size });
+      expect(await store.has(ref.sha256)).toBe(true);
+      expect((await readAll(await store.get(ref.sha256))).equals(data)).toBe(true);
+      expect(await store.verify(ref.sha256)).toEqual(ref);
+    });
+
+    it('stores the same content once when 20 puts race', async () => {
+      const data = randomBytes(200_000);
+      const refs = await Promise.all(Array.from({ length: 20 }, () => store.put(chunked(data))));
+      expect(new Set(refs.map((ref) => ref.sha256))).toEqual(new Set([sha256(data)]));
+      const listed = [];
+      for await (const entry of store.list()) listed.push(entry.sha256);
+      expect(listed).toEqual([sha256(data)]);
+      expect(await location.leftovers()).toEqual([]);
+      expect((await readAll(await store.get(sha256(data)))).equals(data)).toBe(true);
+    });
+
+    it('refuses content that does not match the expected digest, keeping nothing', async () => {
+      const expected = sha256(Buffer.from('something else'));
+      const error = await store.put(chunked(randomBytes(1000)), { expectedSha256: expected }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DigestMismatch);
+      expect((error as DigestMismatch).code).toBe('DATA_LOSS');
+      expect(await store.has(expected)).toBe(false);
+      expect(await location.leftovers()).toEqual([]);
+    });
+
+    it('aborts a put past the maximum size with ArtifactTooLarge, keeping nothing', async () => {
+      const error = await store.put(chunked(randomBytes(MAX_BYTES + 1))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ArtifactTooLarge);
+      expect((error as ArtifactTooLarge).code).toBe('RESOURCE_EXHAUSTED');
+      const listed = [];
+      for await (const entry of store.list()) listed.push(entry);
+      expect(listed).toEqual([]);
+      expect(await location.leftovers()).toEqual([]);
+    });
+
+    it('detects a byte changed in storage when the blob is read', async () => {
+      const data = randomBytes(100_000);
+      const { sha256: digest } = await store.put(chunked(data));
+      const bytes = await location.readStored(digest);
+      bytes[bytes.length - 40] ^= 0xff;
+      await location.writeStored(digest, bytes);
+      const expected = encryptionKey ? BlobTampered : DigestMismatch;
+      await expect(readAll(await store.get(digest))).rejects.toBeInstanceOf(expected);
+      await expect(store.verify(digest)).rejects.toBeInstanceOf(expected);
+    });
+
+    it('detects a truncated blob', async () => {
+      const { sha256: digest } = await store.put(chunked(randomBytes(150_000)));
+      const bytes = await location.readStored(digest);
+      await location.writeStored(digest, bytes.subarray(0, bytes.length - 70_000));
+      await expect(store.verify(digest)).rejects.toHaveProperty('code', 'DATA_LOSS');
+    });
+
+    it('answers NotFound for an unknown digest and refuses malformed ones', async () => {
+      const unknown = sha256(Buffer.from('never stored'));
+      await expect(store.get(unknown)).rejects.toBeInstanceOf(ArtifactNotFound);
+      expect(await store.has(unknown)).toBe(false);
+      expect(await store.delete(unknown)).toBe(false);
+      await expect(store.get('../../etc/passwd')).rejects.toBeInstanceOf(InvalidDigest);
+    });
+
+    it('collects unreferenced blobs older than the grace period and reports them', async () => {
+      const kept = await store.put(chunked(Buffer.from('referenced')));
+      const old = await store.put(chunked(Buffer.from('old and unreferenced')));
+      // Older/younger is decided by the backend's own modification times, which S3 keeps in whole seconds.
+      const boundary = await nextSecond();
+      const young = await store.put(chunked(Buffer.from('young and unreferenced')));
+      const now = new Date();
+
+      const report = await collectGarbage(store, new Set([kept.sha256]), { graceMillis: now.getTime() - boundary + 1, now });
+
+      expect(report.removed.map((entry) => entry.sha256)).toEqual([old.sha256]);
+      expect(report.removedBytes).toBeGreaterThan(0);
+      expect(report).toMatchObject({ keptReferenced: 1, keptInGracePeriod: 1 });
+      expect(await store.has(old.sha256)).toBe(false);
+      expect(await store.has(kept.sha256)).toBe(true);
+      expect(await store.has(young.sha256)).toBe(true);
+    });
+  });
+
+  describe('encryption at rest', () => {
+    let location: Location;
+    beforeEach(async () => (location = await backend.location()));
+    afterEach(() => location.dispose());
+
+    it('keeps no plaintext in storage and needs the key to read', async () => {
+      const data = Buffer.from('secret build output '.repeat(5000));
+      const store = await location.open({ encryptionKey: randomBytes(32) });
+      const { sha256: digest } = await store.put(chunked(data));
+      expect((await location.readStored(digest)).includes(Buffer.from('secret build output'))).toBe(false);
+      const otherKey = await location.open({ encryptionKey: randomBytes(32) });
+      await expect(otherKey.verify(digest)).rejects.toBeInstanceOf(BlobTampered);
+    });
+
+    it('refuses swapped frames', async () => {
+      const store = await location.open({ encryptionKey: randomBytes(32) });
+      const { sha256: digest } = await store.put(chunked(randomBytes(3 * FRAME_BYTES), 256 * 1024));
+      const bytes = await location.readStored(digest);
+      const header = 20;
+      const frame = 4 + FRAME_BYTES + 16;
+      const swapped = Buffer.concat([bytes.subarray(0, header), bytes.subarray(header + frame, header + 2 * frame), bytes.subarray(header, header + frame), bytes.subarray(header + 2 * frame)]);
+      await location.writeStored(digest, swapped);
+      await expect(store.verify(digest)).rejects.toBeInstanceOf(BlobTampered);
+    });
+
+    it('reads blobs written with the earlier 64 KiB frames', async () => {
+      const key = randomBytes(32);
+      const store = await location.open({ encryptionKey: key });
+      const data = randomBytes(5 * 65536 + 99);
+      const { sha256: digest } = await store.put(chunked(data));
+      const frames: Buffer[] = [];
+      await pipeline(chunked(data), encryptStream(key, 65536), async (stored: AsyncIterable<Buffer>) => {
+        for await (const chunk of stored) frames.push(chunk);
+      });
+      await location.writeStored(digest, Buffer.concat(frames));
+      expect((await readAll(await store.get(digest))).equals(data)).toBe(true);
+    });
+
+    it('refuses a key that is not 32 bytes', async () => {
+      await expect(location.open({ encryptionKey: randomBytes(16) })).rejects.toThrow(/32 bytes/);
+    });
+  });
+});
