@@ -133,7 +133,7 @@ async function sustained(orchestration: Orchestration, observations: Observation
     overhead: latencySummary(ids.flatMap((id) => overheads(observations.of(id), engine)).map((s) => s.totalMs)),
     engine: {
       transactionsPerSecond: round(engine.length / seconds, 1),
-      conflictRetries: engine.reduce((n, e) => n + e.attempts - 1, 0),
+      conflictRetries: engine.reduce((n, e) => n + Math.max(0, e.attempts - 1), 0),
       transaction: latencySummary(engine.map((e) => e.end - e.start)),
     },
   };

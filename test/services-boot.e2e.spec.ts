@@ -2,6 +2,9 @@ import { checkHealth, serviceAddress, serviceDefaults, ServiceName, startService
 
 const names = Object.keys(serviceDefaults) as ServiceName[];
 
+// A service serves only once its consumer groups have joined and fetched: seconds on a loaded machine.
+jest.setTimeout(90_000);
+
 describe('the five services as processes', () => {
   it.each(names)('%s boots, serves grpc.health.v1 SERVING, logs JSON and exits 0 on SIGTERM', async (name) => {
     const proc = startServiceProcess(name);

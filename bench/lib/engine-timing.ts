@@ -1,7 +1,7 @@
 /**
  * Preloaded (NODE_OPTIONS) into the orchestrator process by bench/orchestrator.bench.ts only, and
  * only when BENCH_ENGINE_TIMING=1: it wraps the execution engine to print one JSON line per request
- * (`{"benchEngine":…}`) with where its transaction's time went. The orchestrator's code is unchanged.
+ * (`{"benchEngine":…}`) with where its transaction's time went (a run of job events is one request). The orchestrator's code is unchanged.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ExecutionEngine, Unit } from '../../services/orchestrator/src/executions/execution-engine';
@@ -28,20 +28,24 @@ if (process.env.BENCH_ENGINE_TIMING === '1') {
   // Requests interleave on the event loop: each one's timing follows its async context.
   const request = new AsyncLocalStorage<EngineTiming>();
   const context = new WeakMap<object, EngineTiming>();
-  const run = ExecutionEngine.prototype.run;
-  ExecutionEngine.prototype.run = async function (this: ExecutionEngine, ...args: Parameters<typeof run>) {
-    const timing: EngineTiming = { start: now(), end: 0, attempts: 0, loadMs: 0, appendMs: 0, executions: [], types: [] };
-    try {
-      return await request.run(timing, () => run.apply(this, args));
-    } finally {
-      timing.end = now();
-      process.stdout.write(`${ENGINE_TIMING_PREFIX}${JSON.stringify(timing)}}\n`);
-    }
-  };
+  // run (one work) and runAll (a run of job events) are each one transaction per try.
+  for (const method of ['run', 'runAll'] as const) {
+    const original = ExecutionEngine.prototype[method] as (this: ExecutionEngine, ...args: unknown[]) => Promise<unknown>;
+    (ExecutionEngine.prototype as any)[method] = async function (this: ExecutionEngine, ...args: unknown[]) {
+      const timing: EngineTiming = { start: now(), end: 0, attempts: 0, loadMs: 0, appendMs: 0, executions: [], types: [] };
+      try {
+        return await request.run(timing, () => original.apply(this, args));
+      } finally {
+        timing.end = now();
+        process.stdout.write(`${ENGINE_TIMING_PREFIX}${JSON.stringify(timing)}}\n`);
+      }
+    };
+  }
   const unitRun = Unit.prototype.run;
   Unit.prototype.run = async function (this: Unit, ...args: Parameters<typeof unitRun>) {
     const timing = request.getStore();
-    if (timing) {
+    // One Unit per transaction try; a batch runs several works in one Unit.
+    if (timing && !context.has(this)) {
       context.set(this, timing);
       timing.attempts++;
     }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { Kafka } from 'kafkajs';
+import { positioned } from '@pipewright/messaging';
 import { benchName } from './infra';
 import { nowMs, rate } from './stats';
 
@@ -44,7 +45,10 @@ export async function kafkaRoundTrips(kafka: Kafka, samples: number): Promise<nu
   try {
     await Promise.all([consumer.connect(), producer.connect()]);
     await consumer.subscribe({ topic, fromBeginning: false });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    // Joined and fetched once: the start offset (the end) is resolved before the first message goes out.
+    const joined = positioned(consumer, 60_000).then((ok) => {
+      if (!ok) throw new Error('the floor consumer did not join its group within 60 s');
+    });
     await consumer.run({
       eachMessage: async ({ message }) => {
         const id = message.headers!.id!.toString();

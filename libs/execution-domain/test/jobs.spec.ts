@@ -4,13 +4,15 @@ import {
   executionDecider,
   executionEvent,
   InvalidJobResult,
+  JobAlreadyFinished,
   JobNonceMismatch,
+  outputsOf,
   JobNotFound,
   StaleJobAttempt,
   type ExecutionCommand,
   type ExecutionEvent,
 } from '../src';
-import { artifact, at, build, complete, enter, EXECUTION_ID, fail, history, jobOf, pipeline, startCommand, throughSource, types } from './support';
+import { artifact, at, build, complete, enter, EXECUTION_ID, fail, history, jobOf, pipeline, startCommand, stateOf, throughSource, types } from './support';
 
 const spec = specification(executionDecider);
 const single = pipeline([{ name: 'Build', actions: [build('Compile', 1, { outputArtifacts: [{ name: 'BuildArtifact' }] })] }]);
@@ -154,5 +156,36 @@ describe('timers', () => {
     spec.given(beating).when(fire({ kind: 'HeartbeatExpiry', jobId }, at(14))).then([]);
     const expired = history([fire({ kind: 'HeartbeatExpiry', jobId }, at(15))], beating).slice(beating.length);
     expect(expired[0]).toMatchObject({ type: 'ActionExecutionFailed', data: { errorDetails: { code: 'HeartbeatTimeout' } } });
+  });
+
+  describe('continuation of a long job', () => {
+    it('hands the same job out again with the token; the next worker acknowledges afresh and can then complete it', () => {
+      const given = inBuild();
+      const { jobId, nonce } = jobOf(given, 'Build', 'Compile');
+      const acknowledged = history([{ type: 'AcknowledgeJob', data: { jobId, nonce, now: at(4) } }], given);
+      spec
+        .given(acknowledged)
+        .when({ type: 'ContinueJob', data: { jobId, nonce, continuationToken: 'step-2', summary: 'half way', now: at(10) } })
+        .then([executionEvent('JobContinued', { stageName: 'Build', actionName: 'Compile', jobId, continuationToken: 'step-2', summary: 'half way', at: at(10) })]);
+
+      const continued = history([{ type: 'ContinueJob', data: { jobId, nonce, continuationToken: 'step-2', now: at(10) } }], acknowledged);
+      const outputs = outputsOf(stateOf(acknowledged), continued.slice(acknowledged.length));
+      const dispatched = outputs.find((o) => o.type === 'DispatchJob');
+      expect(dispatched).toMatchObject({ job: { jobId, nonce, attempt: 1, continuationToken: 'step-2', actionName: 'Compile' } });
+      expect(outputs).toContainEqual(expect.objectContaining({ type: 'ScheduleTimer', timerId: `heartbeat:${jobId}` }));
+
+      spec.given(continued).when({ type: 'AcknowledgeJob', data: { jobId, nonce, now: at(11) } }).then([executionEvent('JobAcknowledged', { stageName: 'Build', actionName: 'Compile', jobId, at: at(11) })]);
+      const done = history([complete(continued, 'Build', 'Compile', at(12), { outputArtifacts: [artifact('BuildArtifact')], outputVariables: {} })], continued);
+      expect(types(done.slice(continued.length))).toContain('ActionExecutionSucceeded');
+    });
+
+    it('refuses a continuation with the wrong nonce, without a token, or after the job ended', () => {
+      const given = inBuild();
+      const { jobId, nonce } = jobOf(given, 'Build', 'Compile');
+      spec.given(given).when({ type: 'ContinueJob', data: { jobId, nonce: 'forged', continuationToken: 't', now: at(5) } }).thenThrows(JobNonceMismatch);
+      spec.given(given).when({ type: 'ContinueJob', data: { jobId, nonce, continuationToken: '', now: at(5) } }).thenThrows(InvalidJobResult);
+      const failed = history([fail(given, 'Build', 'Compile', at(6))], given);
+      spec.given(failed).when({ type: 'ContinueJob', data: { jobId, nonce, continuationToken: 't', now: at(7) } }).thenThrows(JobAlreadyFinished);
+    });
   });
 });

@@ -57,6 +57,8 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
       PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(orchestratorHttp),
       PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema,
       PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema,
+      // The topics are shared by every suite: new groups start at their ends (committed before they join).
+      PIPEWRIGHT_CONSUMER_START_FROM: 'latest',
     };
     orchestrator = startServiceProcess('orchestrator', orchestratorEnv);
     await Promise.all([waitUntilServing(addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS, definition, 90_000), waitUntilServing(addresses.PIPEWRIGHT_ORCHESTRATOR_ADDRESS, orchestrator, 90_000)]);
@@ -125,6 +127,15 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
       executionV1.PipelineExecution.toJSON(pipelineExecutionMessage(folded.pipelineExecution)),
     );
     expect(folded.pipelineExecution.status).toBe('Succeeded');
+
+    // Every event says which execution it belongs to and what caused it: worker reports name the
+    // job event and the worker, the start names nothing but the execution.
+    const recorded = await store.readStream(`execution-${id}`);
+    expect(recorded.every((e) => e.metadata.correlationId === id)).toBe(true);
+    const byWorker = recorded.filter((e) => ['JobAcknowledged', 'ActionExecutionSucceeded'].includes(e.type) && (e.data as { actionName: string }).actionName !== 'Release');
+    expect(byWorker.length).toBe(6);
+    for (const e of byWorker) expect(e.metadata).toMatchObject({ causationId: expect.any(String), actor: expect.stringMatching(/^worker/) });
+    expect(recorded.find((e) => e.type === 'JobAcknowledged')?.metadata.actor).toBe('worker:test-worker');
 
     const listed = await executions.call('ListPipelineExecutions', { pipelineName: name });
     expect(listed.pipelineExecutionSummaries.map((s: any) => [s.pipelineExecutionId, s.status])).toEqual([[id, 'Succeeded']]);
@@ -272,6 +283,25 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     const types = (await executionEvents(store, id)).map((e) => e.type);
     expect(types.filter((t) => t === 'ActionExecutionSucceeded')).toHaveLength(2);
     expect(types.filter((t) => t === 'JobHeartbeatRecorded')).toHaveLength(1);
+  });
+
+  it('a JobSucceeded with a continuation token keeps the action running and hands the same job out again with the token', async () => {
+    const name = uniqueName('orch_continue');
+    await pipelines.call('CreatePipeline', { pipeline: declaration(name, { approval: false, builds: ['BuildA'] }) });
+    const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
+    await runJob(name, 'Checkout');
+    const first = await worker.job(name, 'BuildA');
+    await worker.acknowledge(first);
+    await worker.continue(first, 'page-2');
+    const again = await eventually('the job handed out again with its token', () => worker.jobsOf(name, 'BuildA').find((j) => j.data?.continuationToken === 'page-2'));
+    expect(again).toMatchObject({ jobId: first.jobId, nonce: first.nonce, data: { attempt: 1 } });
+    expect((await execution(name, id)).status).toBe('InProgress');
+    await worker.acknowledge(again);
+    await worker.succeed(again);
+    await reaches(name, id, 'Succeeded');
+    const types = (await executionEvents(store, id)).map((e) => e.type);
+    expect(types.filter((t) => t === 'JobContinued')).toHaveLength(1);
+    expect(types.filter((t) => t === 'ActionExecutionStarted')).toHaveLength(2);
   });
 
   it('ListActionExecutions lists every attempt; RollbackStage re-runs a stage with what a successful execution had', async () => {

@@ -69,6 +69,12 @@ export class JobWorkerDouble {
     return this.send(job, 'pipewright.job.v1.JobAcknowledged', jobV1.JobAcknowledged.encode(message).finish());
   }
 
+  /** A progress report of a long job: the orchestrator hands the job out again carrying the token. */
+  continue(job: RequestedJob, continuationToken: string) {
+    const message = jobV1.JobSucceeded.fromPartial({ job: ref(job), nonce: job.nonce, continuationToken, executionDetails: { summary: `at ${continuationToken}` }, time: timestampFromDate(new Date()) });
+    return this.send(job, 'pipewright.job.v1.JobSucceeded', jobV1.JobSucceeded.encode(message).finish());
+  }
+
   succeed(job: RequestedJob) {
     const outputArtifacts = (job.data?.outputArtifacts ?? []).map((a) => ({ name: a.name, location: { artifactId: `art-${a.name}`, sha256: 'a'.repeat(64), sizeBytes: '1' } }));
     const message = jobV1.JobSucceeded.fromPartial({ job: ref(job), outputArtifacts, executionDetails: { summary: 'done by the test' }, time: timestampFromDate(new Date()) });

@@ -47,6 +47,9 @@ export type AcknowledgeJob = Command<'AcknowledgeJob', { jobId: string; nonce: s
 
 export type RecordJobHeartbeat = Command<'RecordJobHeartbeat', { jobId: string; nonce: string; now: string }>;
 
+/** A long job's worker reports progress with a continuation token: the action goes on with the job handed out again, carrying the token. */
+export type ContinueJob = Command<'ContinueJob', { jobId: string; nonce: string; continuationToken: string; summary?: string; now: string }>;
+
 export type CompleteJob = Command<
   'CompleteJob',
   {
@@ -106,6 +109,7 @@ export type ExecutionCommand =
   | EnterStage
   | AcknowledgeJob
   | RecordJobHeartbeat
+  | ContinueJob
   | CompleteJob
   | FailJob
   | FireTimer

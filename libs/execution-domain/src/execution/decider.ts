@@ -1,6 +1,6 @@
 import type { Decider } from '@pipewright/decider';
 import type { ExecutionCommand } from './commands';
-import { acknowledgeJob, completeJob, failJob, recordJobHeartbeat } from './jobs';
+import { acknowledgeJob, completeJob, continueJob, failJob, recordJobHeartbeat } from './jobs';
 import { enterStage, putApprovalResult, retryStageExecution, stopPipelineExecution, supersede } from './control';
 import { PipelineExecutionNotFound } from './errors';
 import type { ExecutionEvent } from './events';
@@ -26,6 +26,8 @@ export function decideExecution(command: ExecutionCommand, state: ExecutionState
       return acknowledgeJob(command, started(state));
     case 'RecordJobHeartbeat':
       return recordJobHeartbeat(command, started(state));
+    case 'ContinueJob':
+      return continueJob(command, started(state));
     case 'CompleteJob':
       return completeJob(command, started(state));
     case 'FailJob':

@@ -89,6 +89,9 @@ export type JobAcknowledged = Event<'JobAcknowledged', { stageName: string; acti
 
 export type JobHeartbeatRecorded = Event<'JobHeartbeatRecorded', { stageName: string; actionName: string; jobId: string; at: string }>;
 
+/** The job is handed out again with the worker's continuation token; it counts as a heartbeat. */
+export type JobContinued = Event<'JobContinued', { stageName: string; actionName: string; jobId: string; continuationToken: string; summary?: string; at: string }>;
+
 export type ActionExecutionSucceeded = Event<
   'ActionExecutionSucceeded',
   {
@@ -150,6 +153,7 @@ export type ExecutionEvent =
   | ApprovalRequested
   | JobAcknowledged
   | JobHeartbeatRecorded
+  | JobContinued
   | ActionExecutionSucceeded
   | ActionExecutionFailed
   | ActionRetryScheduled

@@ -68,6 +68,7 @@ export function evolveExecution(state: ExecutionState, event: ExecutionEvent): E
         outputVariables: {},
         namespace: d.namespace,
         deadline: d.timeoutAt,
+        dispatched: d,
         startTime: d.at,
         lastUpdateTime: d.at,
       };
@@ -99,6 +100,11 @@ export function evolveExecution(state: ExecutionState, event: ExecutionEvent): E
       return updateAction(s, event.data.stageName, event.data.actionName, (a) => ({ ...a, acknowledged: true, lastUpdateTime: event.data.at }));
     case 'JobHeartbeatRecorded':
       return updateAction(s, event.data.stageName, event.data.actionName, (a) => ({ ...a, lastHeartbeatAt: event.data.at, lastUpdateTime: event.data.at }));
+    case 'JobContinued': {
+      const d = event.data;
+      // Handed out again: the next worker acknowledges it afresh.
+      return updateAction(s, d.stageName, d.actionName, (a) => ({ ...a, acknowledged: false, continuationToken: d.continuationToken, summary: d.summary ?? a.summary, lastHeartbeatAt: d.at, lastUpdateTime: d.at }));
+    }
     case 'ActionExecutionSucceeded': {
       const d = event.data;
       const next = updateAction(s, d.stageName, d.actionName, (a) => ({

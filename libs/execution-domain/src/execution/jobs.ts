@@ -1,6 +1,6 @@
 import { heartbeatTimeoutSeconds } from '../policy';
 import { addSeconds, isAtOrAfter } from '../time';
-import type { AcknowledgeJob, CompleteJob, FailJob, RecordJobHeartbeat } from './commands';
+import type { AcknowledgeJob, CompleteJob, ContinueJob, FailJob, RecordJobHeartbeat } from './commands';
 import { Draft } from './draft';
 import { InvalidJobResult, JobAlreadyFinished, JobNonceMismatch, JobNotFound, StaleJobAttempt } from './errors';
 import type { ExecutionEvent } from './events';
@@ -43,6 +43,16 @@ export function recordJobHeartbeat(command: RecordJobHeartbeat, s: StartedExecut
   if (found.action.status !== 'InProgress') throw new JobAlreadyFinished(`Job ${jobId} has already ended (${found.action.status})`, { jobId });
   const d = new Draft(s);
   d.emit('JobHeartbeatRecorded', { stageName: found.job.stageName, actionName: found.job.actionName, jobId, at: now });
+  return d.events;
+}
+
+export function continueJob(command: ContinueJob, s: StartedExecution): ExecutionEvent[] {
+  const c = command.data;
+  const found = lookUpJob(s, c.jobId, c.nonce) as CurrentJob;
+  if (found.action.status !== 'InProgress') throw new JobAlreadyFinished(`Job ${c.jobId} has already ended (${found.action.status})`, { jobId: c.jobId });
+  if (!c.continuationToken) throw new InvalidJobResult(`Job ${c.jobId}: a continuation needs a continuation token`, { jobId: c.jobId });
+  const d = new Draft(s);
+  d.emit('JobContinued', { stageName: found.job.stageName, actionName: found.job.actionName, jobId: c.jobId, continuationToken: c.continuationToken, summary: c.summary, at: c.now });
   return d.events;
 }
 

@@ -5,7 +5,7 @@ import { lanesCommandsFor } from '../react';
 import type { LanesCommand } from '../lanes/lanes';
 import { addSeconds } from '../time';
 import type { TimerPayload } from './commands';
-import type { ExecutionEvent } from './events';
+import type { ActionExecutionStarted, ExecutionEvent } from './events';
 import { evolveExecution } from './evolve';
 import type { ExecutionState, StartedExecution } from './state';
 import type { ArtifactRef, ErrorDetails, ExecutionTrigger, SourceRevisionOverride } from './values';
@@ -30,6 +30,8 @@ export interface JobRequest {
   outputArtifactFiles?: Record<string, string[]>;
   /** The declared output variables the worker exports after the run. */
   outputVariableNames?: string[];
+  /** Set when the job is handed out again to continue a long job (the worker's last token). */
+  continuationToken?: string;
   namespace?: string;
   sourceRevision?: SourceRevisionOverride;
   timeoutAt: string;
@@ -99,31 +101,8 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
       return [publish({ kind: 'StageExecution', state: event.data.retryMode ? 'RESUMED' : 'STARTED', stageName: event.data.stageName })];
     case 'ActionExecutionStarted': {
       const d = event.data;
-      const declared = s.declaration.stages.find((stage) => stage.name === d.stageName)?.actions.find((a) => a.name === d.actionName);
-      const files = (declared?.outputArtifacts ?? []).filter((a) => a.files?.length).map((a) => [a.name, a.files!] as const);
-      const job: JobRequest = {
-        jobId: d.jobId,
-        nonce: d.nonce,
-        pipelineName: s.pipelineName,
-        pipelineVersion: s.pipelineVersion,
-        pipelineExecutionId: id,
-        stageName: d.stageName,
-        actionName: d.actionName,
-        attempt: d.attempt,
-        actionTypeId: d.actionTypeId,
-        configuration: d.configuration,
-        commands: d.commands,
-        environmentVariables: d.environmentVariables,
-        inputArtifacts: d.inputArtifacts,
-        outputArtifactNames: d.outputArtifactNames,
-        outputArtifactFiles: files.length ? Object.fromEntries(files) : undefined,
-        outputVariableNames: declared?.outputVariables,
-        namespace: d.namespace,
-        sourceRevision: d.sourceRevision,
-        timeoutAt: d.timeoutAt,
-      };
       return [
-        { type: 'DispatchJob', job },
+        { type: 'DispatchJob', job: jobRequestOf(s, d) },
         timeoutTimer(id, d.stageName, d.actionName, d.attempt, d.actionExecutionId, d.timeoutAt),
         publish({ kind: 'ActionExecution', state: 'STARTED', stageName: d.stageName, actionName: d.actionName, actionExecutionId: d.actionExecutionId, attempt: d.attempt }),
       ];
@@ -144,6 +123,15 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
     }
     case 'JobAcknowledged':
       return [];
+    case 'JobContinued': {
+      const d = event.data;
+      const dispatched = s.stages[d.stageName]?.actions[d.actionName]?.dispatched;
+      const fireAt = addSeconds(d.at, heartbeatTimeoutSeconds(s));
+      return [
+        ...(dispatched ? [{ type: 'DispatchJob' as const, job: { ...jobRequestOf(s, dispatched), continuationToken: d.continuationToken } }] : []),
+        { type: 'ScheduleTimer', pipelineExecutionId: id, timerId: `heartbeat:${d.jobId}`, fireAt, payload: { kind: 'HeartbeatExpiry', jobId: d.jobId } },
+      ];
+    }
     case 'JobHeartbeatRecorded': {
       const fireAt = addSeconds(event.data.at, heartbeatTimeoutSeconds(s));
       return [{ type: 'ScheduleTimer', pipelineExecutionId: id, timerId: `heartbeat:${event.data.jobId}`, fireAt, payload: { kind: 'HeartbeatExpiry', jobId: event.data.jobId } }];
@@ -192,6 +180,32 @@ function outputsOfEvent(event: ExecutionEvent, before: ExecutionState, s: Starte
     case 'PipelineExecutionSuperseded':
       return [publish({ kind: 'PipelineExecution', state: 'SUPERSEDED', summary: `Superseded by ${event.data.supersededBy}` }), ...lanes];
   }
+}
+
+function jobRequestOf(s: StartedExecution, d: ActionExecutionStarted['data']): JobRequest {
+  const declared = s.declaration.stages.find((stage) => stage.name === d.stageName)?.actions.find((a) => a.name === d.actionName);
+  const files = (declared?.outputArtifacts ?? []).filter((a) => a.files?.length).map((a) => [a.name, a.files!] as const);
+  return {
+    jobId: d.jobId,
+    nonce: d.nonce,
+    pipelineName: s.pipelineName,
+    pipelineVersion: s.pipelineVersion,
+    pipelineExecutionId: s.pipelineExecutionId,
+    stageName: d.stageName,
+    actionName: d.actionName,
+    attempt: d.attempt,
+    actionTypeId: d.actionTypeId,
+    configuration: d.configuration,
+    commands: d.commands,
+    environmentVariables: d.environmentVariables,
+    inputArtifacts: d.inputArtifacts,
+    outputArtifactNames: d.outputArtifactNames,
+    outputArtifactFiles: files.length ? Object.fromEntries(files) : undefined,
+    outputVariableNames: declared?.outputVariables,
+    namespace: d.namespace,
+    sourceRevision: d.sourceRevision,
+    timeoutAt: d.timeoutAt,
+  };
 }
 
 function timeoutTimer(pipelineExecutionId: string, stageName: string, actionName: string, attempt: number, actionExecutionId: string, fireAt: string): ExecutionOutput {

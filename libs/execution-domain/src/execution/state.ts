@@ -11,6 +11,7 @@ import type {
   SourceRevisionOverride,
   StageEntryReason,
 } from './values';
+import type { ActionExecutionStarted } from './events';
 
 export type ExecutionStatus = 'InProgress' | 'Stopping' | 'Stopped' | 'Succeeded' | 'Failed' | 'Superseded' | 'Cancelled';
 export type StageStatus = 'InProgress' | 'Stopping' | 'Stopped' | 'Succeeded' | 'Failed' | 'Cancelled';
@@ -30,6 +31,10 @@ export interface ActionExecutionState {
   nonce?: string;
   acknowledged?: boolean;
   lastHeartbeatAt?: string;
+  /** What the job was dispatched with, so a continuation hands out the same job again. */
+  dispatched?: ActionExecutionStarted['data'];
+  /** The latest continuation token of a long job: the job is handed out again carrying it. */
+  continuationToken?: string;
   token?: string;
   configuration: Record<string, string>;
   inputArtifacts: ArtifactRef[];

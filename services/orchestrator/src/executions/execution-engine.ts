@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { asArray } from '@pipewright/decider';
-import { EventStoreTransaction, NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
+import { context, type Context } from '@opentelemetry/api';
+import { asArray, DomainError } from '@pipewright/decider';
+import { EventMetadata, EventStoreTransaction, NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
 import {
   executionCommandsFor,
   ExecutionCommand,
@@ -15,9 +16,10 @@ import {
   pipelineLanesDecider,
 } from '@pipewright/execution-domain';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
+import { continuing, inSpan, PipewrightAttributes, traceHeadersOf } from '@pipewright/telemetry';
 import { ExecutionTables, ScheduledTimer } from './execution-tables';
 import { jobCancelled, jobRequested, stateChanged } from './published';
-import { executionStream, lanesStream, loadExecution, loadLanes, LoadedStream } from './streams';
+import { executionStream, FoldCache, lanesStream, loadExecution, loadLanes, LoadedStream } from './streams';
 
 /** A command, or how to make it from what the unit has loaded (a job's nonce, the stage's latest execution). */
 export type CommandSource = ExecutionCommand | ((unit: Unit, state: ExecutionState) => ExecutionCommand | Promise<ExecutionCommand>);
@@ -42,40 +44,119 @@ export class Unit {
   readonly timers: ScheduledTimer[] = [];
   /** The jobs this unit dispatched, each with its JobRequested outbox message. */
   readonly dispatched: { job: JobRequest; requested: NewOutboxMessage }[] = [];
+  /** What caused the work being decided: recorded as the metadata of the events it adds. */
+  cause: Cause = {};
+  private readonly causes = new WeakMap<object, EventMetadata>();
 
-  constructor(readonly tx: EventStoreTransaction) {}
+  constructor(
+    readonly tx: EventStoreTransaction,
+    private readonly cache?: FoldCache,
+  ) {}
+
+  /** After the commit: every stream this unit holds is now committed at its new version. */
+  committed(): void {
+    if (!this.cache) return;
+    for (const [id, loaded] of this.executions) this.cache.set(executionStream(id), { state: loaded.state, version: loaded.version + loaded.pending.length, trace: loaded.trace });
+    for (const [name, loaded] of this.lanes) this.cache.set(lanesStream(name), { state: loaded.state, version: loaded.version + loaded.pending.length });
+  }
+
+  /** The events a stream adds, each with the metadata of the work that decided it. */
+  withCauses<E extends object>(pending: readonly E[]): (E & { metadata?: EventMetadata })[] {
+    return pending.map((event) => ({ ...event, metadata: this.causes.get(event) }));
+  }
+
+  /**
+   * Runs one work of several sharing the transaction: when the domain refuses it, what it had
+   * decided so far is taken back, so the other works' decisions still commit.
+   */
+  async attempt(work: Work, cause: Cause): Promise<DomainError | undefined> {
+    const mark = this.mark();
+    this.cause = cause;
+    try {
+      await this.run(work);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      mark();
+      return error;
+    }
+  }
+
+  private mark(): () => void {
+    const streams = [...this.executions.values(), ...this.lanes.values()].map((loaded) => ({ loaded, state: loaded.state, pending: loaded.pending.length }));
+    const known = { executions: new Set(this.executions.keys()), lanes: new Set(this.lanes.keys()) };
+    const sizes = { outbox: this.outbox.length, timers: this.timers.length, dispatched: this.dispatched.length };
+    return () => {
+      for (const { loaded, state, pending } of streams) {
+        (loaded as LoadedStream<unknown, unknown>).state = state;
+        loaded.pending.length = pending;
+      }
+      // Streams first loaded by the refused work hold nothing else's decisions: read them afresh if needed.
+      for (const id of [...this.executions.keys()]) if (!known.executions.has(id)) this.executions.delete(id);
+      for (const name of [...this.lanes.keys()]) if (!known.lanes.has(name)) this.lanes.delete(name);
+      this.outbox.length = sizes.outbox;
+      this.timers.length = sizes.timers;
+      this.dispatched.length = sizes.dispatched;
+    };
+  }
+
+  private record(events: readonly object[], correlationId: string | undefined): void {
+    const metadata: EventMetadata = { correlationId: correlationId ?? this.cause.correlationId, causationId: this.cause.causationId, actor: this.cause.actor };
+    for (const event of events) this.causes.set(event, metadata);
+  }
 
   async execution(id: string): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
     let loaded = this.executions.get(id);
-    if (!loaded) this.executions.set(id, (loaded = await loadExecution(this.tx, id)));
+    if (!loaded) this.executions.set(id, (loaded = await loadExecution(this.tx, id, this.cache)));
     return loaded;
   }
 
   async lanesOf(pipelineName: string): Promise<LoadedStream<LanesState, LanesEvent>> {
     let loaded = this.lanes.get(pipelineName);
-    if (!loaded) this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName)));
+    if (!loaded) this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName, this.cache)));
     return loaded;
   }
 
   async run(first: Work): Promise<void> {
-    const queue: Work[] = [first];
+    // Each work is decided in the trace context of the decision that caused it (see decideExecution).
+    const queue: Caused[] = [{ work: first, from: context.active() }];
     for (let steps = 0; queue.length > 0; steps++) {
       if (steps >= MAX_STEPS) throw new Error(`more than ${MAX_STEPS} commands caused by one request`);
-      const work = queue.shift()!;
-      if (work.kind === 'execution') queue.push(...(await this.decideExecution(work.pipelineExecutionId, work.command)));
-      else queue.push(...(await this.decideLanes(work.pipelineName, work.command)));
+      const { work, from } = queue.shift()!;
+      const caused = await context.with(from, () =>
+        work.kind === 'execution' ? this.decideExecution(work.pipelineExecutionId, work.command) : this.decideLanes(work.pipelineName, work.command),
+      );
+      queue.push(...caused);
     }
   }
 
-  private async decideExecution(id: string, source: CommandSource): Promise<Work[]> {
+  /**
+   * Decided in a span of the execution's own trace (the one its first event recorded), so whatever
+   * caused this command (a job event, a timer, an approval call from another trace) the jobs and
+   * state changes it publishes stay in the execution's trace.
+   */
+  private async decideExecution(id: string, source: CommandSource): Promise<Caused[]> {
     const loaded = await this.execution(id);
     const command = typeof source === 'function' ? await source(this, loaded.state) : source;
+    const { parent, links } = continuing(loaded.trace);
+    const attributes = { [PipewrightAttributes.executionId]: id, [PipewrightAttributes.command]: command.type };
+    return inSpan(`execution ${command.type}`, { parent, links, attributes }, async (span) => {
+      const next = this.decided(loaded, command);
+      if (loaded.state.status !== 'NotStarted') span.setAttribute(PipewrightAttributes.pipeline, loaded.state.pipelineName);
+      loaded.writer = traceHeadersOf();
+      if (loaded.version === 0) loaded.trace ??= loaded.writer;
+      return next.map((work) => ({ work, from: context.active() }));
+    });
+  }
+
+  private decided(loaded: LoadedStream<ExecutionState, ExecutionEvent>, command: ExecutionCommand): Work[] {
     const events = asArray(executionDecider.decide(command, loaded.state));
     const outputs = outputsOf(loaded.state, events);
     loaded.state = events.reduce(executionDecider.evolve, loaded.state);
     loaded.pending.push(...events);
     const next: Work[] = [];
     const s = loaded.state;
+    this.record(events, s.status === 'NotStarted' ? undefined : s.pipelineExecutionId);
     if (s.status === 'NotStarted') return next;
     for (const output of outputs) {
       switch (output.type) {
@@ -102,13 +183,26 @@ export class Unit {
     return next;
   }
 
-  private async decideLanes(pipelineName: string, command: LanesCommand): Promise<Work[]> {
+  private async decideLanes(pipelineName: string, command: LanesCommand): Promise<Caused[]> {
     const loaded = await this.lanesOf(pipelineName);
     const events = asArray(pipelineLanesDecider.decide(command, loaded.state));
     loaded.state = events.reduce(pipelineLanesDecider.evolve, loaded.state);
     loaded.pending.push(...events);
-    return events.flatMap(executionCommandsFor).map(({ pipelineExecutionId, command }) => ({ kind: 'execution' as const, pipelineExecutionId, command }));
+    this.record(events, undefined);
+    return events.flatMap(executionCommandsFor).map(({ pipelineExecutionId, command }) => ({ work: { kind: 'execution' as const, pipelineExecutionId, command }, from: context.active() }));
   }
+}
+
+/** A work and the trace context of the decision that caused it. */
+interface Caused {
+  work: Work;
+  from: Context;
+}
+
+/** The trace context stored with appended events: a new stream's first events name the trace it belongs to. */
+function metadataOf(loaded: LoadedStream<ExecutionState, ExecutionEvent>) {
+  const trace = loaded.version === 0 ? loaded.trace : loaded.writer;
+  return trace ? { metadata: trace } : undefined;
 }
 
 /** Runs in a unit's transaction after its appends, for tables kept beside the log (e.g. the custom workers' job queue). */
@@ -117,6 +211,24 @@ export type CommitHook = (unit: Unit) => Promise<void>;
 export interface RunOptions {
   /** Runs first in the transaction; false skips the work (a duplicate message, a timer already taken). */
   before?: (tx: EventStoreTransaction) => Promise<boolean>;
+  /** Who and what caused the work; the execution's events are correlated by its id. */
+  cause?: Cause;
+}
+
+/** Event metadata of a work: the message, call or timer that caused it (causationId) and who (actor). */
+export interface Cause {
+  causationId?: string;
+  actor?: string;
+  /** Defaults to the execution the events belong to. */
+  correlationId?: string;
+}
+
+/** One of several works decided in one transaction (runAll); a refused one is reported, not thrown. */
+export interface BatchItem extends RunOptions {
+  work: Work;
+  refused?: (error: DomainError) => void;
+  /** The trace context of the message the work comes from: its decision continues that trace. */
+  traceContext?: Context;
 }
 
 /**
@@ -128,6 +240,8 @@ export interface RunOptions {
 export class ExecutionEngine {
   private readonly logger = new Logger('execution-engine');
   private readonly hooks: CommitHook[] = [];
+  /** Folds of streams as committed, shared by every unit and read of this process. */
+  readonly cache = new FoldCache();
 
   constructor(
     private readonly infrastructure: ServiceInfrastructure,
@@ -142,16 +256,51 @@ export class ExecutionEngine {
     const store = await this.infrastructure.store();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await store.transaction(async (tx) => {
+        const done = await store.transaction(async (tx) => {
           if (options.before && !(await options.before(tx))) return undefined;
-          const unit = new Unit(tx);
+          const unit = new Unit(tx, this.cache);
+          unit.cause = options.cause ?? {};
           await unit.run(work);
           await this.commit(unit);
           return unit;
         });
+        done?.committed();
+        return done;
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
         this.logger.debug?.(`conflict on ${error.stream}, deciding again (attempt ${attempt})`);
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Several works in one transaction (a fetched run of job events): streams are loaded once and
+   * the commit, the outbox notify and the offset commit are paid once for all of them. A work the
+   * domain refuses is taken back alone and reported to its `refused`; any other error rolls back all.
+   */
+  async runAll(items: readonly BatchItem[]): Promise<void> {
+    if (items.length === 0) return;
+    const store = await this.infrastructure.store();
+    for (let attempt = 1; ; attempt++) {
+      const refusals: (() => void)[] = [];
+      try {
+        const unit = await store.transaction(async (tx) => {
+          const unit = new Unit(tx, this.cache);
+          for (const item of items) {
+            if (item.before && !(await item.before(tx))) continue;
+            const refusal = await context.with(item.traceContext ?? context.active(), () => unit.attempt(item.work, item.cause ?? {}));
+            if (refusal && item.refused) refusals.push(() => item.refused!(refusal));
+          }
+          await this.commit(unit);
+          return unit;
+        });
+        unit.committed();
+        for (const report of refusals) report();
+        return;
+      } catch (error) {
+        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.logger.debug?.(`conflict on ${error.stream}, deciding the batch again (attempt ${attempt})`);
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
@@ -161,11 +310,11 @@ export class ExecutionEngine {
     const { tx } = unit;
     for (const [id, loaded] of unit.executions) {
       if (loaded.pending.length === 0) continue;
-      await tx.append(executionStream(id), loaded.version, loaded.pending);
+      await tx.append(executionStream(id), loaded.version, unit.withCauses(loaded.pending), metadataOf(loaded));
       if (loaded.state.status !== 'NotStarted') await this.tables.project(tx.query, loaded.state);
     }
     for (const [name, loaded] of unit.lanes) {
-      if (loaded.pending.length > 0) await tx.append(lanesStream(name), loaded.version, loaded.pending);
+      if (loaded.pending.length > 0) await tx.append(lanesStream(name), loaded.version, unit.withCauses(loaded.pending));
     }
     await tx.enqueueOutbox(unit.outbox);
     await this.tables.schedule(tx.query, unit.timers);

@@ -41,6 +41,7 @@ export class ExecutionRequestsConsumer implements OnApplicationBootstrap {
         sourceRevisions: request.sourceRevisions as SourceRevisionOverride[],
         idempotencyKey: request.clientRequestToken || request.requestId || event.id,
         before: (tx) => tx.markProcessed(this.group, event.id),
+        cause: { causationId: event.id, actor: `trigger:${request.trigger?.triggerType || 'StartPipelineExecution'}` },
       });
       this.logger.log(`execution ${id} of ${request.pipelineName} requested by ${request.trigger?.triggerType ?? 'unknown trigger'}`);
     } catch (error) {

@@ -32,6 +32,7 @@ export interface StartRequest {
   idempotencyKey?: string;
   /** Runs first in the start's transaction (e.g. the inbox mark of a consumed request). */
   before?: RunOptions['before'];
+  cause?: RunOptions['cause'];
 }
 
 /** A UUID-shaped id derived from the idempotency key, so a repeated start finds the stream already started. */
@@ -73,7 +74,7 @@ export class ExecutionsHandler {
         now: now(),
       },
     };
-    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { before: request.before });
+    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { before: request.before, cause: request.cause });
     return pipelineExecutionId;
   }
 
@@ -84,9 +85,9 @@ export class ExecutionsHandler {
     return unit!.executions.get(pipelineExecutionId)!.state as StartedExecution;
   }
 
-  putApprovalResult(pipelineName: string, stageName: string, actionName: string, token: string, result: { status: 'Approved' | 'Rejected'; summary?: string }) {
+  putApprovalResult(pipelineName: string, stageName: string, actionName: string, token: string, result: { status: 'Approved' | 'Rejected'; summary?: string }, approvedBy?: string) {
     return this.withPendingApproval(pipelineName, stageName, actionName, (id) =>
-      this.onExecution(pipelineName, id, () => ({ type: 'PutApprovalResult', data: { stageName, actionName, token, result, now: now() } })),
+      this.onExecution(pipelineName, id, () => ({ type: 'PutApprovalResult', data: { stageName, actionName, token, result, approvedBy, now: now() } })),
     );
   }
 
@@ -152,7 +153,7 @@ export class ExecutionsHandler {
 
   async get(pipelineName: string, pipelineExecutionId: string): Promise<StartedExecution> {
     const store = await this.infrastructure.store();
-    const { state } = await loadExecution(store, pipelineExecutionId);
+    const { state } = await loadExecution(store, pipelineExecutionId, this.engine.cache);
     return this.belonging(state, pipelineName, pipelineExecutionId);
   }
 
@@ -164,11 +165,11 @@ export class ExecutionsHandler {
   async pipelineState(pipelineName: string) {
     const pipeline = await this.pipelines.latest(pipelineName);
     const store = await this.infrastructure.store();
-    const lanes = (await loadLanes(store, pipelineName)).state;
+    const lanes = (await loadLanes(store, pipelineName, this.engine.cache)).state;
     const executions = new Map<string, ExecutionState>();
     for (const stage of pipeline.declaration.stages) {
       const id = latestExecutionInStage(lanes, stage.name);
-      if (id && !executions.has(id)) executions.set(id, (await loadExecution(store, id)).state);
+      if (id && !executions.has(id)) executions.set(id, (await loadExecution(store, id, this.engine.cache)).state);
     }
     return { pipeline, lanes, executions };
   }
@@ -183,7 +184,7 @@ export class ExecutionsHandler {
   /** PutApprovalResult names no execution: the approval waits in the stage's latest execution. */
   private async withPendingApproval<T>(pipelineName: string, stageName: string, actionName: string, act: (pipelineExecutionId: string) => Promise<T>): Promise<T> {
     const store = await this.infrastructure.store();
-    const id = latestExecutionInStage((await loadLanes(store, pipelineName)).state, stageName);
+    const id = latestExecutionInStage((await loadLanes(store, pipelineName, this.engine.cache)).state, stageName);
     if (!id) throw new StageNotFound(`Stage '${stageName}' of pipeline '${pipelineName}' has no execution waiting for approval of '${actionName}'`, { stageName, actionName });
     return act(id);
   }

@@ -1,13 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jobV1 } from '@pipewright/contracts';
-import { DomainError } from '@pipewright/decider';
 import { ExecutionCommand } from '@pipewright/execution-domain';
-import { ReceivedEvent, Topics } from '@pipewright/messaging';
+import { CloudEvent, ReceivedEvent, Topics } from '@pipewright/messaging';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
+import { contextFromTraceHeaders } from '@pipewright/telemetry';
 import { consumerGroup } from '../config';
 import { completeJobData, failJobData, reportedNonce } from '../jobs/job-results';
 import { eventData } from './event-data';
-import { CommandSource, ExecutionEngine } from './execution-engine';
+import { BatchItem, CommandSource, ExecutionEngine } from './execution-engine';
 
 const JOB_EVENT_TYPES = ['pipewright.job.v1.JobAcknowledged', 'pipewright.job.v1.JobHeartbeat', 'pipewright.job.v1.JobSucceeded', 'pipewright.job.v1.JobFailed'] as const;
 
@@ -24,32 +24,48 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.infrastructure.messaging.start();
-    await this.infrastructure.messaging.subscribe({ groupId: this.group, topics: [Topics.JobEvents], handler: (received) => this.handle(received), partitionsConsumedConcurrently: 3 });
+    await this.infrastructure.messaging.subscribe({
+      groupId: this.group,
+      topics: [Topics.JobEvents],
+      handler: (received) => this.handleBatch([received]),
+      // A fetched run of one partition's events is decided in one transaction (see docs/benchmarks.md).
+      batchHandler: (received) => this.handleBatch(received),
+      partitionsConsumedConcurrently: 3,
+    });
   }
 
-  async handle({ event }: ReceivedEvent): Promise<void> {
+  /** Each report becomes one command; all of them commit together, and a refused one is logged and skipped. */
+  async handleBatch(received: readonly ReceivedEvent[]): Promise<void> {
+    const items: BatchItem[] = [];
+    for (const { event, headers } of received) {
+      const item = this.itemFor(event);
+      // A batch is consumed in a span of its own; each report is decided in its job's trace.
+      if (item) items.push({ ...item, traceContext: contextFromTraceHeaders(headers) });
+    }
+    await this.engine.runAll(items);
+  }
+
+  private itemFor(event: CloudEvent): BatchItem | undefined {
     const message = eventData(event, JOB_EVENT_TYPES);
     if (!message) {
       if (!event.type.startsWith('pipewright.job.v1.Job')) this.logger.warn(`skipping unknown event type ${event.type} (${event.id})`);
-      return;
+      return undefined;
     }
     const job = 'job' in message.data ? message.data.job : undefined;
     if (!job?.jobId || !job.pipelineExecutionId) {
       this.logger.warn(`skipping ${event.type} ${event.id}: it names no job or execution`);
-      return;
+      return undefined;
     }
     const command = commandFor(message, job.jobId, new Date().toISOString());
-    if (!command) return;
-    try {
-      await this.engine.run(
-        { kind: 'execution', pipelineExecutionId: job.pipelineExecutionId, command },
-        { before: (tx) => tx.markProcessed(this.group, event.id) },
-      );
-    } catch (error) {
+    if (!command) return undefined;
+    const workerId = 'workerId' in message.data ? message.data.workerId : '';
+    return {
+      work: { kind: 'execution', pipelineExecutionId: job.pipelineExecutionId, command },
+      before: (tx) => tx.markProcessed(this.group, event.id),
+      cause: { causationId: event.id, actor: workerId ? `worker:${workerId}` : 'worker' },
       // A stale or unknown job will never become valid: log it and let the offset move on.
-      if (!(error instanceof DomainError)) throw error;
-      this.logger.warn(`${event.type} for job ${job.jobId} of execution ${job.pipelineExecutionId} refused: ${error.name}: ${error.message}`);
-    }
+      refused: (error) => this.logger.warn(`${event.type} for job ${job.jobId} of execution ${job.pipelineExecutionId} refused: ${error.name}: ${error.message}`),
+    };
   }
 }
 
@@ -68,6 +84,11 @@ function commandFor(message: JobMessage, jobId: string, now: string): CommandSou
     }
     case 'pipewright.job.v1.JobSucceeded': {
       const data = message.data as jobV1.JobSucceeded;
+      // With a continuation token the action goes on: the job is handed out again carrying it.
+      if (data.continuationToken) {
+        const summary = data.executionDetails?.summary || undefined;
+        return (_unit, state): ExecutionCommand => ({ type: 'ContinueJob', data: { jobId, nonce: reportedNonce(state, jobId, data.nonce), continuationToken: data.continuationToken, summary, now } });
+      }
       return (_unit, state): ExecutionCommand => ({ type: 'CompleteJob', data: completeJobData(jobId, reportedNonce(state, jobId, data.nonce), data, now) });
     }
     case 'pipewright.job.v1.JobFailed': {

@@ -37,6 +37,7 @@ export function jobRequested(job: JobRequest, now: string): NewOutboxMessage {
       commands: job.commands ?? [],
       environmentVariables: job.environmentVariables ?? [],
       outputVariables: job.outputVariableNames ?? [],
+      continuationToken: job.continuationToken ?? '',
     },
   });
   return message(Topics.JobRequests, job.pipelineName, 'pipewright.job.v1.JobRequested', jobV1.JobRequested.encode(data).finish(), now);

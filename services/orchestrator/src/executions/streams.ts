@@ -1,5 +1,5 @@
-import { fold } from '@pipewright/decider';
 import { EventStoreTransaction } from '@pipewright/event-store';
+import { pickTraceHeaders, TraceHeaders } from '@pipewright/telemetry';
 import { executionDecider, ExecutionEvent, ExecutionState, LanesEvent, LanesState, pipelineLanesDecider } from '@pipewright/execution-domain';
 
 /** One stream per execution, one per pipeline for its stage locks and transitions. */
@@ -11,23 +11,73 @@ export interface LoadedStream<S, E> {
   state: S;
   version: number;
   pending: E[];
+  /** The trace the stream belongs to: the context its first event was written in (see docs/operations.md, Tracing). */
+  trace?: TraceHeaders;
+  /** The context of the span that decided what this unit adds, stored as the added events' metadata. */
+  writer?: TraceHeaders;
 }
 
 type Reader = Pick<EventStoreTransaction, 'readStream'>;
 
-async function read<E>(reader: Reader, streamId: string): Promise<{ events: E[]; version: number }> {
+interface Folded<S> {
+  state: S;
+  version: number;
+  trace?: TraceHeaders;
+}
+
+/**
+ * Streams as folded at a committed version. Streams only grow, so a cached fold stays a true prefix:
+ * a load reads just the events after it (another instance's appends included) and folds them on top,
+ * which keeps a long execution's every request from re-reading its whole history. Least recently
+ * used entries go first.
+ */
+export class FoldCache {
+  private readonly entries = new Map<string, Folded<unknown>>();
+
+  constructor(private readonly capacity = 5_000) {}
+
+  get<S>(streamId: string): Folded<S> | undefined {
+    const entry = this.entries.get(streamId);
+    if (entry) {
+      this.entries.delete(streamId);
+      this.entries.set(streamId, entry);
+    }
+    return entry as Folded<S> | undefined;
+  }
+
+  /** Only for what is committed: a fold of events a rolled-back transaction wrote would be a lie. */
+  set<S>(streamId: string, folded: Folded<S>): void {
+    const known = this.entries.get(streamId);
+    if (known && known.version >= folded.version) return;
+    this.entries.delete(streamId);
+    this.entries.set(streamId, folded);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+async function load<S, E>(reader: Reader, streamId: string, evolve: (state: S, event: E) => S, initial: () => S, cache?: FoldCache): Promise<LoadedStream<S, E>> {
+  const cached = cache?.get<S>(streamId);
+  const recorded = await reader.readStream(streamId, cached ? { fromVersion: cached.version + 1 } : undefined);
+  const events = recorded.map((r) => ({ type: r.type, data: r.data }) as E);
+  return {
+    state: events.reduce(evolve, cached ? cached.state : initial()),
+    version: recorded.at(-1)?.streamVersion ?? cached?.version ?? 0,
+    pending: [],
+    trace: cached ? cached.trace : pickTraceHeaders(recorded[0]?.metadata),
+  };
+}
+
+export function loadExecution(reader: Reader, pipelineExecutionId: string, cache?: FoldCache): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
+  return load(reader, executionStream(pipelineExecutionId), executionDecider.evolve, executionDecider.initialState, cache);
+}
+
+export function loadLanes(reader: Reader, pipelineName: string, cache?: FoldCache): Promise<LoadedStream<LanesState, LanesEvent>> {
+  return load(reader, lanesStream(pipelineName), pipelineLanesDecider.evolve, pipelineLanesDecider.initialState, cache);
+}
+
+async function read<E>(reader: Reader, streamId: string): Promise<{ events: E[] }> {
   const recorded = await reader.readStream(streamId);
-  return { events: recorded.map((r) => ({ type: r.type, data: r.data }) as E), version: recorded.at(-1)?.streamVersion ?? 0 };
-}
-
-export async function loadExecution(reader: Reader, pipelineExecutionId: string): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
-  const { events, version } = await read<ExecutionEvent>(reader, executionStream(pipelineExecutionId));
-  return { state: fold(executionDecider, events), version, pending: [] };
-}
-
-export async function loadLanes(reader: Reader, pipelineName: string): Promise<LoadedStream<LanesState, LanesEvent>> {
-  const { events, version } = await read<LanesEvent>(reader, lanesStream(pipelineName));
-  return { state: fold(pipelineLanesDecider, events), version, pending: [] };
+  return { events: recorded.map((r) => ({ type: r.type, data: r.data }) as E) };
 }
 
 /** The events of an execution as stored, for tests and rebuilding read models. */

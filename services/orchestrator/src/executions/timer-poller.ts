@@ -51,7 +51,7 @@ export class TimerPoller implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.engine.run(
         { kind: 'execution', pipelineExecutionId: timer.pipelineExecutionId, command: { type: 'FireTimer', data: { timerId: timer.timerId, payload: timer.payload, now } } },
-        { before: (tx) => this.tables.claim(tx.query, timer) },
+        { before: (tx) => this.tables.claim(tx.query, timer), cause: { causationId: `timer:${timer.timerId}`, actor: 'pipewright:timer' } },
       );
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;

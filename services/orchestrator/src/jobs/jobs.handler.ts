@@ -59,9 +59,8 @@ export class JobsHandler {
   async succeed(jobId: string, nonce: string | undefined, report: SuccessReport, continuationToken: string | undefined): Promise<void> {
     const job = await this.job(jobId);
     if (continuationToken) {
-      await this.on(job, (state) => ({ type: 'RecordJobHeartbeat', data: { jobId, nonce: this.running(state, jobId, nonce), now: now() } }), (tx) =>
-        this.pending.continued(tx.query, jobId, continuationToken),
-      );
+      const summary = report.executionDetails?.summary || undefined;
+      await this.on(job, (state) => ({ type: 'ContinueJob', data: { jobId, nonce: this.running(state, jobId, nonce), continuationToken, summary, now: now() } }));
       return;
     }
     await this.on(job, (state) => ({ type: 'CompleteJob', data: completeJobData(jobId, this.running(state, jobId, nonce), report, now()) }));

@@ -122,7 +122,13 @@ export class PendingJobs implements OnModuleInit, OnModuleDestroy {
         type,
         JSON.stringify(message),
       ]);
-      await query(`INSERT INTO ${this.pending} (job_id, action_type, configuration) VALUES ($1, $2, $3) ON CONFLICT (job_id) DO NOTHING`, [job.jobId, type, JSON.stringify(job.configuration)]);
+      // A continued job (same id) waits for a poller again, carrying the worker's token.
+      await query(
+        `INSERT INTO ${this.pending} (job_id, action_type, configuration, continuation_token) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (job_id) DO UPDATE SET continuation_token = excluded.continuation_token, acknowledged = false, claimed_until = NULL, enqueued = now()
+         WHERE excluded.continuation_token <> ''`,
+        [job.jobId, type, JSON.stringify(job.configuration), job.continuationToken ?? ''],
+      );
       queued.add(type);
     }
     for (const [id, loaded] of unit.executions) {
@@ -172,15 +178,6 @@ export class PendingJobs implements OnModuleInit, OnModuleDestroy {
   /** Acknowledged: the job stays with its worker until it reports (or the action times out). */
   async acknowledged(query: Query, jobId: string): Promise<void> {
     await query(`UPDATE ${this.pending} SET acknowledged = true WHERE job_id = $1`, [jobId]);
-  }
-
-  /** PutJobSuccessResult with a continuation token: the job waits for a poller again, carrying the token. */
-  async continued(query: Query, jobId: string, continuationToken: string): Promise<void> {
-    const rows = await query<{ action_type: string }>(
-      `UPDATE ${this.pending} SET continuation_token = $2, acknowledged = false, claimed_until = NULL, enqueued = now() WHERE job_id = $1 RETURNING action_type`,
-      [jobId, continuationToken],
-    );
-    if (rows[0]) await this.notify(query, rows[0].action_type);
   }
 }
 
