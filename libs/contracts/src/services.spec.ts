@@ -33,6 +33,7 @@ const operations: Record<ServiceName, string[]> = {
     'GetPipelineExecution',
     'ListPipelineExecutions',
     'ListActionExecutions',
+    'GetDoraMetrics',
   ],
   JobService: ['PollForJobs', 'AcknowledgeJob', 'GetJobDetails', 'PutJobSuccessResult', 'PutJobFailureResult'],
   JobLogService: ['GetJobLogs'],
@@ -45,6 +46,18 @@ const operations: Record<ServiceName, string[]> = {
     'ListDeliveries',
     'RedeliverNotification',
     'WatchEvents',
+  ],
+  IdentityService: [
+    'CreateTeam',
+    'ListTeams',
+    'PutRoleBinding',
+    'DeleteRoleBinding',
+    'ListRoleBindings',
+    'CreateApiToken',
+    'RevokeApiToken',
+    'WhoAmI',
+    'Authorize',
+    'ListAuditEvents',
   ],
 };
 

@@ -45,6 +45,22 @@ export class OutboxRelay {
     return this.current;
   }
 
+  /**
+   * Outbox rows after this relay's saved checkpoint: how many and how old the oldest is (0 when
+   * none). Read from the database, so any instance answers for the relay that leads.
+   */
+  async lag(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const t = this.store.tables;
+    const [row] = await this.store.query(
+      `SELECT count(*)::bigint AS pending, coalesce(extract(epoch FROM now() - min(o.enqueued_at)), 0)::float8 AS oldest
+         FROM ${t.outbox} o
+         LEFT JOIN ${t.outboxCheckpoint} c ON c.relay = $1
+        WHERE c.relay IS NULL OR (o.transaction_id, o.position) > (c.transaction_id, c.position)`,
+      [this.name],
+    );
+    return { pending: Number(row.pending), oldestAgeSeconds: Math.max(0, Number(row.oldest)) };
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;

@@ -12,6 +12,10 @@ export interface Projection {
   /** Empties the read model (the runner then replays the whole log into it). */
   reset(tx: EventStoreTransaction): Promise<void>;
   apply(event: RecordedEvent, tx: EventStoreTransaction): Promise<void>;
+  /** Called once a batch's transaction committed: effects outside the database (e.g. metrics) happen only then. */
+  committed?(): void;
+  /** Called when a batch's transaction rolled back: what apply buffered for committed() is dropped. */
+  rolledBack?(): void;
 }
 
 export interface ProjectionRunnerOptions {
@@ -88,6 +92,18 @@ export class ProjectionRunner {
   }
 
   private async applyBatch(projection: Projection): Promise<number> {
+    let applied: number;
+    try {
+      applied = await this.applyInTransaction(projection);
+    } catch (error) {
+      projection.rolledBack?.();
+      throw error;
+    }
+    projection.committed?.();
+    return applied;
+  }
+
+  private applyInTransaction(projection: Projection): Promise<number> {
     const t = this.store.tables;
     return this.store.transaction(async (tx) => {
       await this.lock(tx, projection);

@@ -25,3 +25,4 @@ export * from './execution/view';
 export * from './lanes/lanes';
 export * from './lanes/decide';
 export * from './react';
+export * from './dora';

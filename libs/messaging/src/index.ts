@@ -20,4 +20,4 @@ export { DeadLetterHeaders, type BatchHandler, type EventHandler, type ReceivedE
 export type { ConnectOptions } from './connect';
 export type { MessagingLogger } from './logger';
 export { MessagingModule, MESSAGING_OPTIONS, type MessagingModuleAsyncOptions } from './messaging.module';
-export type { PartitionLag } from './consumer-lag';
+export { consumerLag, type PartitionLag } from './consumer-lag';

@@ -162,19 +162,24 @@ export class KafkaMessaging {
    * would resolve `latest` again and skip what was published in between.
    */
   private async pinStartAtEnd(groupId: string, topics: readonly string[]): Promise<void> {
-    // Topics created a moment ago may not be in the broker's metadata yet (a retriable error).
-    const committed = await retryRetriable(() => this.admin.fetchOffsets({ groupId, topics: [...topics] }), this.shutdown.signal);
-    for (const { topic, partitions } of committed) {
-      const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
-      if (unset.size === 0) continue;
-      const ends = (await retryRetriable(() => this.admin.fetchTopicOffsets(topic), this.shutdown.signal)).filter((p) => unset.has(p.partition));
-      try {
-        await this.admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      } catch (error) {
-        // Another member is active: the group is already positioned and committing.
-        this.logger.warn({ groupId, topic, error: error instanceof Error ? error.message : String(error) }, 'start offsets of an active group left to the group');
+    // Topics created a moment ago may not be in the broker's metadata yet: kafkajs then fails in
+    // several ways (some not marked retriable), so the whole step is retried for a while.
+    await retrying(async () => {
+      const committed = await this.admin.fetchOffsets({ groupId, topics: [...topics] });
+      for (const { topic, partitions } of committed) {
+        const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
+        if (unset.size === 0) continue;
+        const ends = (await this.admin.fetchTopicOffsets(topic)).filter((p) => unset.has(p.partition));
+        if (ends.length !== unset.size) throw new Error(`the end offsets of ${topic} are not known yet`);
+        try {
+          await this.admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+        } catch (error) {
+          // Another member is active: the group is already positioned and committing.
+          if ((error as { type?: string }).type !== 'UNKNOWN_MEMBER_ID' && !/member|rebalanc|group/i.test(String((error as Error).message))) throw error;
+          this.logger.warn({ groupId, topic, error: (error as Error).message }, 'start offsets of an active group left to the group');
+        }
       }
-    }
+    }, this.shutdown.signal);
   }
 
   private assertRunning(): void {
@@ -182,12 +187,12 @@ export class KafkaMessaging {
   }
 }
 
-async function retryRetriable<T>(operation: () => Promise<T>, signal: AbortSignal, attempts = 10): Promise<T> {
+async function retrying<T>(operation: () => Promise<T>, signal: AbortSignal, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
-      if (attempt >= attempts || signal.aborted || !(error as { retriable?: boolean }).retriable) throw error;
+      if (attempt >= attempts || signal.aborted) throw error;
       await sleep(backoffDelay(attempt, 100, 2_000), signal);
     }
   }

@@ -4,6 +4,8 @@ import { CloudEvent, encodeCloudEvent, KafkaMessaging, topicCatalog, traceHeader
 import { Kafka, logLevel } from 'kafkajs';
 import { databaseUrl, intEnv, kafkaBrokers, ServiceName } from './config';
 import { HealthRegistry } from './health';
+import { observeInfrastructure } from './infrastructure-metrics';
+import { kafkaCheck, postgresCheck, ReadinessProbe } from './readiness';
 
 export interface EventSourcingOptions {
   service: ServiceName;
@@ -26,6 +28,8 @@ export class ServiceInfrastructure implements OnApplicationBootstrap, OnApplicat
   private storePromise?: Promise<EventStore>;
   private relay?: OutboxRelay;
   private publisher?: KafkaOutboxPublisher;
+  private stopObserving?: () => void;
+  private readiness?: ReadinessProbe;
   readonly messaging: KafkaMessaging;
 
   constructor(
@@ -64,10 +68,21 @@ export class ServiceInfrastructure implements OnApplicationBootstrap, OnApplicat
     await this.publisher.connect();
     this.relay = new OutboxRelay(store, this.publisher, { name: this.options.service });
     this.relay.start();
+    this.stopObserving = observeInfrastructure(this.messaging, this.relay, this.options.service);
+    // From here on, readiness follows whether PostgreSQL and Kafka answer (docs/operations.md, Health).
+    this.readiness = new ReadinessProbe(this.health, [postgresCheck(databaseUrl()), kafkaCheck(kafkaBrokers())], {
+      intervalMs: intEnv('PIPEWRIGHT_READINESS_INTERVAL_MS', 5_000),
+      timeoutMs: intEnv('PIPEWRIGHT_READINESS_TIMEOUT_MS', 5_000),
+      failureThreshold: Math.max(1, intEnv('PIPEWRIGHT_READINESS_FAILURES', 2)),
+      logger: this.logger,
+    });
+    this.readiness.start();
     this.logger.log(`event store (schema ${this.options.schema}) and Kafka ready; outbox relay running`);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopObserving?.();
+    await this.readiness?.stop();
     this.health.set('postgres', 'NOT_SERVING');
     this.health.set('kafka', 'NOT_SERVING');
     await this.relay?.stop();

@@ -8,15 +8,23 @@ export type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN';
 /**
  * The statuses the standard grpc.health.v1 service reports: '' is the process as a whole, and each
  * dependency a service registers (e.g. 'postgres', 'kafka') or its own API names can be asked alone.
+ * '' is SERVING only while the process says so and every registered dependency is SERVING, so a
+ * client or probe asking about the service sees a database or broker it cannot reach.
  */
 @Injectable()
 export class HealthRegistry {
   private readonly statuses = new Map<string, BehaviorSubject<ServingStatus>>([['', new BehaviorSubject<ServingStatus>('NOT_SERVING')]]);
+  /** What the process itself says ('' before dependencies are counted in). */
+  private own: ServingStatus = 'NOT_SERVING';
 
   set(service: string, status: ServingStatus): void {
-    const subject = this.statuses.get(service);
-    if (subject) subject.next(status);
-    else this.statuses.set(service, new BehaviorSubject(status));
+    if (service === '') this.own = status;
+    else {
+      const subject = this.statuses.get(service);
+      if (subject) subject.next(status);
+      else this.statuses.set(service, new BehaviorSubject(status));
+    }
+    this.statuses.get('')!.next(this.overall());
   }
 
   get(service: string): ServingStatus | undefined {
@@ -31,6 +39,12 @@ export class HealthRegistry {
     const subject = this.statuses.get(service);
     if (!subject) return new BehaviorSubject<'SERVICE_UNKNOWN'>('SERVICE_UNKNOWN');
     return subject.pipe(distinctUntilChanged());
+  }
+
+  private overall(): ServingStatus {
+    if (this.own !== 'SERVING') return this.own;
+    for (const [name, subject] of this.statuses) if (name !== '' && subject.value !== 'SERVING') return 'NOT_SERVING';
+    return 'SERVING';
   }
 }
 

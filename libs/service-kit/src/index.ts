@@ -5,3 +5,6 @@ export * from './bootstrap';
 export * from './service-process';
 export * from './event-sourcing.module';
 export * from './grpc-client';
+export * from './readiness';
+export * from './auth-guard';
+export * from './service-credentials';

@@ -22,6 +22,8 @@ export type ShutdownTelemetry = () => Promise<void>;
 
 /** Scrapes and probes would otherwise each start a trace. */
 const UNTRACED_PATHS = /^\/(metrics|health|healthz|ready|readyz|live|livez)(\?|$)/;
+/** grpc.health.v1 probes, likewise (no Pipewright RPC has these names). */
+const UNTRACED_GRPC_METHODS = ['Check', 'Watch'];
 
 let running: ShutdownTelemetry | undefined;
 
@@ -56,7 +58,7 @@ export function startTelemetry(options: TelemetryOptions): ShutdownTelemetry {
     textMapPropagator: new W3CTraceContextPropagator(),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.test(req.url ?? '') }),
-      new GrpcInstrumentation(),
+      new GrpcInstrumentation({ ignoreGrpcMethods: UNTRACED_GRPC_METHODS }),
       new PgInstrumentation({ requireParentSpan: true }),
       new KafkaJsInstrumentation(),
     ],

@@ -4,6 +4,6 @@ import { ArtifactsModule } from './artifacts/artifacts.module';
 import { RetentionModule } from './artifacts/retention.module';
 
 @Module({
-  imports: [EventSourcingModule.forService({ service: 'artifact', schema: 'artifact' }), ArtifactsModule, RetentionModule],
+  imports: [EventSourcingModule.forService({ service: 'artifact', schema: process.env.PIPEWRIGHT_ARTIFACT_SCHEMA || 'artifact' }), ArtifactsModule, RetentionModule],
 })
 export class ArtifactModule {}

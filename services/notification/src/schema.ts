@@ -36,6 +36,8 @@ function ddl(t: NotificationTables): string[] {
        created timestamptz NOT NULL DEFAULT now(), last_attempt_at timestamptz, next_attempt_at timestamptz,
        lease_until timestamptz, last_error text NOT NULL DEFAULT '', last_response_code integer NOT NULL DEFAULT 0,
        redelivery_of uuid REFERENCES ${t.deliveries} (delivery_id))`,
+    // The trace context of the event a delivery is for, so its sends join the execution's trace.
+    `ALTER TABLE ${t.deliveries} ADD COLUMN IF NOT EXISTS trace_context jsonb`,
     // One delivery per (event, rule, target); a redelivery is a new delivery of the same triple.
     `CREATE UNIQUE INDEX IF NOT EXISTS deliveries_once ON ${t.deliveries} (event_id, rule_name, target_type, target_address) WHERE redelivery_of IS NULL`,
     `CREATE INDEX IF NOT EXISTS deliveries_due ON ${t.deliveries} (next_attempt_at) WHERE status IN ('Pending', 'Retrying')`,

@@ -3,8 +3,9 @@ import { EventSourcingModule } from '@pipewright/service-kit';
 import { orchestratorSchema } from './config';
 import { ExecutionsModule } from './executions/executions.module';
 import { JobsModule } from './jobs/jobs.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({
-  imports: [EventSourcingModule.forService({ service: 'orchestrator', schema: orchestratorSchema() }), ExecutionsModule, JobsModule],
+  imports: [EventSourcingModule.forService({ service: 'orchestrator', schema: orchestratorSchema() }), ExecutionsModule, JobsModule, MetricsModule],
 })
 export class OrchestratorModule {}

@@ -1,4 +1,4 @@
 // Imported first by main.ts: the SDK must patch grpc, pg and kafkajs before anything loads them.
-import { startTelemetry } from '@pipewright/telemetry';
+import { serviceMetricsEnv, startTelemetry } from '@pipewright/telemetry';
 
-startTelemetry({ serviceName: 'orchestrator' });
+startTelemetry({ serviceName: 'orchestrator', env: serviceMetricsEnv('orchestrator') });

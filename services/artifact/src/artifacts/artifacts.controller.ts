@@ -117,11 +117,16 @@ export class ArtifactsController {
   private async sendArtifact(request: artifactV1.DownloadArtifactRequest, call: ServerWritableStream<unknown, artifactV1.DownloadArtifactResponse>): Promise<void> {
     const { artifact, content } = await this.handler.download(required(request.artifactId, 'artifact_id'));
     await send(call, { artifact: toMessage(artifact) });
-    // The file arrives in 64 KiB reads; gathering them into chunks of the proto's limit sends 16×
-    // fewer messages, each of which otherwise waits for its own drain (the download ran at half the transport's rate).
+    // Chunks of the proto's limit: fewest messages, each of which waits for its own drain (64 KiB
+    // messages ran at half the transport's rate). The stores read 1 MiB at a time, so a read usually
+    // is a whole chunk and is sent as it is; smaller reads are gathered.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    for await (const data of content) {
+    for await (const data of content as AsyncIterable<Buffer>) {
+      if (pendingBytes === 0 && data.length === MAX_CHUNK_BYTES) {
+        await send(call, { chunk: data });
+        continue;
+      }
       pending.push(data);
       pendingBytes += data.length;
       if (pendingBytes < MAX_CHUNK_BYTES) continue;

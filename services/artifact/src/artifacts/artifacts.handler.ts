@@ -3,6 +3,7 @@ import { ArtifactNotFound as BlobNotFound, BlobStore } from '@pipewright/artifac
 import type { Readable } from 'node:stream';
 import { ARTIFACT_REPOSITORY, ArtifactCursor, ArtifactRecord, ArtifactRepository } from './artifact-repository';
 import { ArtifactBytesMissing, fromStore, UnknownArtifact } from './errors';
+import { countBytesIn, countingBytesOut } from './artifact-metrics';
 
 export const BLOB_STORE = Symbol('BlobStore');
 
@@ -48,6 +49,7 @@ export class ArtifactsHandler {
       created: now,
     };
     await this.repository.insert(record);
+    countBytesIn(Number(record.sizeBytes));
     return record;
   }
 
@@ -62,7 +64,7 @@ export class ArtifactsHandler {
   async download(artifactId: string): Promise<{ artifact: ArtifactRecord; content: AsyncIterable<Buffer> }> {
     const artifact = await this.stat(artifactId);
     try {
-      return { artifact, content: storeErrorsAsDomain(await this.blobs.get(artifact.sha256)) };
+      return { artifact, content: countingBytesOut(storeErrorsAsDomain(await this.blobs.get(artifact.sha256))) };
     } catch (error) {
       if (error instanceof BlobNotFound) throw new ArtifactBytesMissing(artifactId, artifact.sha256);
       throw fromStore(error);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ClientDuplexStream, ClientReadableStream, ClientWritableStream, Metadata, ServiceError, status } from '@grpc/grpc-js';
+import { ClientDuplexStream, ClientReadableStream, ClientWritableStream, ServiceError, status } from '@grpc/grpc-js';
 import { artifactV1, commonV1 } from '@pipewright/contracts';
-import { GrpcClient } from '@pipewright/service-kit';
+import { GrpcClient, serviceMetadata } from '@pipewright/service-kit';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -33,7 +33,7 @@ export class ArtifactClient {
 
   /** The artifact's bytes as they arrive; fails if they do not hash to the location's sha256. */
   async *download(location: commonV1.ArtifactRef, signal: AbortSignal): AsyncGenerator<Buffer> {
-    const call = (this.grpc.stub as unknown as Stub).DownloadArtifact({ artifactId: location.artifactId }, new Metadata()) as ClientReadableStream<{ artifact?: artifactV1.Artifact; chunk?: Buffer }>;
+    const call = (this.grpc.stub as unknown as Stub).DownloadArtifact({ artifactId: location.artifactId }, serviceMetadata()) as ClientReadableStream<{ artifact?: artifactV1.Artifact; chunk?: Buffer }>;
     const abort = () => call.cancel();
     signal.addEventListener('abort', abort, { once: true });
     const hash = createHash('sha256');
@@ -69,7 +69,7 @@ export class ArtifactClient {
     let size = 0;
     let call!: ClientWritableStream<unknown>;
     const response = new Promise<{ artifact?: artifactV1.Artifact }>((resolve, reject) => {
-      call = (this.grpc.stub as unknown as Stub).UploadArtifact(new Metadata(), (error: ServiceError | null, res: { artifact?: artifactV1.Artifact }) =>
+      call = (this.grpc.stub as unknown as Stub).UploadArtifact(serviceMetadata(), (error: ServiceError | null, res: { artifact?: artifactV1.Artifact }) =>
         error ? reject(error) : resolve(res),
       ) as ClientWritableStream<unknown>;
     });

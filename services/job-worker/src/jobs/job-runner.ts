@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { builtInProviders, JobTimedOut, runJob, type ActionProvider, type FailureType, type JobOutcome } from '@pipewright/action-providers';
 import { extractArchive, packDirectory } from '@pipewright/artifact-store';
+import { inSpan, PipewrightAttributes } from '@pipewright/telemetry';
 import { WORKER_CONFIG, WorkerConfig } from '../config';
 import { JobLogWriter } from '../logs/job-log';
 import { JobLogStore } from '../logs/job-log-store';
@@ -10,6 +11,7 @@ import { ArtifactClient, ArtifactTransferFailed } from './artifact-client';
 import { JobEventsPublisher, OutputArtifactResult, SuccessResult } from './job-events.publisher';
 import { actionTypeText, JobSpec } from './job-request';
 import { WorkerShuttingDown } from './stop-reasons';
+import { countJobRun } from './job-metrics';
 
 export const ARTIFACT_CLIENT = Symbol('ArtifactClient');
 
@@ -35,7 +37,25 @@ export class JobRunner {
     return this.providers.some((provider) => provider.supports(job.actionTypeId));
   }
 
-  async run(job: JobSpec, stop: AbortSignal): Promise<'Succeeded' | 'Failed'> {
+  /** One span per job, a child of the JobRequested it came from; its outcome is an attribute, not an error status. */
+  run(job: JobSpec, stop: AbortSignal): Promise<'Succeeded' | 'Failed'> {
+    const { pipelineName, pipelineExecutionId, stageName, actionName } = job.pipelineContext;
+    const attributes = {
+      [PipewrightAttributes.executionId]: pipelineExecutionId,
+      [PipewrightAttributes.pipeline]: pipelineName,
+      [PipewrightAttributes.stage]: stageName,
+      [PipewrightAttributes.action]: actionName,
+      [PipewrightAttributes.jobId]: job.jobId,
+      'pipewright.action.type': actionTypeText(job.actionTypeId),
+    };
+    return inSpan(`job ${actionTypeText(job.actionTypeId)}`, { attributes }, async (span) => {
+      const status = await this.runJob(job, stop);
+      span.setAttribute('pipewright.job.status', status);
+      return status;
+    });
+  }
+
+  private async runJob(job: JobSpec, stop: AbortSignal): Promise<'Succeeded' | 'Failed'> {
     const log = await this.logs.open(job.jobId);
     const workspace = path.join(this.config.workspaceRoot, job.jobId);
     await this.events.acknowledged(job).catch(async (error: unknown) => {
@@ -70,6 +90,7 @@ export class JobRunner {
       await this.events.failed(job, result.type, message);
     }
     this.logger.log(`job ${job.jobId} ${result.status.toLowerCase()}`);
+    countJobRun(job.actionTypeId.provider, result.status);
     return result.status;
   }
 
@@ -78,7 +99,9 @@ export class JobRunner {
     await fs.mkdir(path.join(workspace, 'inputs'), { recursive: true });
     for (const input of job.inputArtifacts) {
       log.note(`downloading input artifact ${input.name} (${input.location.artifactId})`);
-      const report = await extractArchive(this.artifacts.download(input.location, signal), path.join(workspace, 'inputs', input.name));
+      const report = await inSpan(`artifact download ${input.name}`, { attributes: { [PipewrightAttributes.artifactName]: input.name, [PipewrightAttributes.artifactId]: input.location.artifactId } }, () =>
+        extractArchive(this.artifacts.download(input.location, signal), path.join(workspace, 'inputs', input.name)),
+      );
       log.note(`extracted ${report.entries} entries (${report.bytes} bytes) into inputs/${input.name}`);
     }
     const outcome: JobOutcome = await runJob(this.providers, {
@@ -103,7 +126,12 @@ export class JobRunner {
       const dir = outcome.outputDirs[output.name];
       if (!dir) return { status: 'Failed', type: 'ConfigurationError', message: `the action produced no output artifact ${output.name}` };
       log.note(`uploading output artifact ${output.name}`);
-      const location = await this.artifacts.upload({ pipelineExecutionId: job.pipelineContext.pipelineExecutionId, pipelineName: job.pipelineContext.pipelineName, actionName: job.pipelineContext.actionName, name: output.name }, packDirectory(dir), signal);
+      const target = { pipelineExecutionId: job.pipelineContext.pipelineExecutionId, pipelineName: job.pipelineContext.pipelineName, actionName: job.pipelineContext.actionName, name: output.name };
+      const location = await inSpan(`artifact upload ${output.name}`, { attributes: { [PipewrightAttributes.artifactName]: output.name } }, async (span) => {
+        const uploaded = await this.artifacts.upload(target, packDirectory(dir), signal);
+        span.setAttribute(PipewrightAttributes.artifactId, uploaded.artifactId);
+        return uploaded;
+      });
       log.note(`uploaded ${output.name} as ${location.artifactId} (${location.sizeBytes} bytes, sha256 ${location.sha256})`);
       outputArtifacts.push({ name: output.name, revision, location });
     }

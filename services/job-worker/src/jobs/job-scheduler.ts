@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { context, type Context } from '@opentelemetry/api';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WORKER_CONFIG, WorkerConfig } from '../config';
 import { HandledJobsRepository } from './handled-jobs.repository';
@@ -23,6 +24,8 @@ export class JobScheduler {
   private readonly logger = new Logger('jobs');
   private readonly waiting: JobSpec[] = [];
   private readonly running = new Map<string, RunningJob>();
+  /** The trace context each waiting job was requested in: a job started later (another's slot freed) still runs in its own trace. */
+  private readonly requestedIn = new Map<string, Context>();
   private accepting = true;
 
   constructor(
@@ -41,6 +44,7 @@ export class JobScheduler {
       return;
     }
     this.waiting.push(job);
+    this.requestedIn.set(job.jobId, context.active());
     this.pump();
   }
 
@@ -53,6 +57,7 @@ export class JobScheduler {
     const queued = this.waiting.findIndex((w) => w.jobId === jobId);
     if (queued >= 0) {
       const [job] = this.waiting.splice(queued, 1);
+      this.requestedIn.delete(jobId);
       await this.handled.record(jobId, 'Cancelled');
       await this.events.failed(job, 'JobFailed', `${new JobCancelledByOrchestrator(reason).message} (before it started)`);
       return;
@@ -74,6 +79,7 @@ export class JobScheduler {
   async shutdown(): Promise<void> {
     this.accepting = false;
     for (const job of this.waiting.splice(0)) {
+      this.requestedIn.delete(job.jobId);
       await this.handled.record(job.jobId, 'Failed');
       await this.events.failed(job, 'SystemUnavailable', 'worker shutting down: the job was not started');
     }
@@ -91,7 +97,9 @@ export class JobScheduler {
 
   private start(job: JobSpec): void {
     const controller = new AbortController();
-    const done = (async () => {
+    const requestedIn = this.requestedIn.get(job.jobId) ?? context.active();
+    this.requestedIn.delete(job.jobId);
+    const done = context.with(requestedIn, async () => {
       try {
         await this.handled.record(job.jobId, 'Running');
         const status = await this.runner.run(job, controller.signal);
@@ -102,7 +110,7 @@ export class JobScheduler {
         this.running.delete(job.jobId);
         this.pump();
       }
-    })();
+    });
     this.running.set(job.jobId, { job, controller, done });
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { pickTraceHeaders, traceHeadersOf } from '@pipewright/telemetry';
 import { ExecutionEvent } from '../events/execution-event';
 import { NotificationRule } from '../rules/rule';
 import { NotificationStore, NotificationTables } from '../schema';
@@ -43,8 +44,8 @@ export class DeliveryRepository {
     if (rows.length === 0) return 0;
     const inserted = await query(
       `INSERT INTO ${tables.deliveries} (delivery_id, rule_name, target_type, target_address, secret_ref, detail_type,
-          event_position, event_id, event_type_id, pipeline, execution_id, status, next_attempt_at)
-       SELECT d.id, d.rule, d.type, d.address, d.secret, d.detail, $7, $8, $9, $10, $11, 'Pending', now()
+          event_position, event_id, event_type_id, pipeline, execution_id, status, next_attempt_at, trace_context)
+       SELECT d.id, d.rule, d.type, d.address, d.secret, d.detail, $7, $8, $9, $10, $11, 'Pending', now(), $12::jsonb
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, rule, type, address, secret, detail)
        ON CONFLICT DO NOTHING RETURNING delivery_id`,
       [
@@ -59,6 +60,7 @@ export class DeliveryRepository {
         event.eventTypeId,
         event.pipeline,
         event.executionId,
+        JSON.stringify(traceHeadersOf()),
       ],
     );
     return inserted.length;
@@ -88,6 +90,7 @@ export class DeliveryRepository {
     )) as Record<string, any>[];
     return rows.map((r) => ({
       ...fromRow(r),
+      trace: pickTraceHeaders(r.trace_context),
       event: {
         position: String(r.e_position),
         eventId: r.event_id,

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { contextFromTraceHeaders, inSpan, PipewrightAttributes } from '@pipewright/telemetry';
 import { NOTIFICATION_CONFIG, NotificationConfig } from '../config';
 import { Signals } from '../events/signals';
 import { TargetSender } from '../targets/target-sender';
 import { afterAttempt, ClaimedDelivery } from './delivery';
 import { DeliveryRepository } from './delivery-repository';
+import { countDeliveryAttempt } from './delivery-metrics';
 
 /**
  * Sends due deliveries, each on its own with its own timeout, so a slow or dead target holds up
@@ -64,11 +66,25 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  /** Each attempt is a span in the trace of the event it delivers (a child of the stored context). */
+  private attempt(delivery: ClaimedDelivery): Promise<void> {
+    const attributes = {
+      [PipewrightAttributes.deliveryId]: delivery.deliveryId,
+      [PipewrightAttributes.executionId]: delivery.executionId,
+      [PipewrightAttributes.pipeline]: delivery.pipeline,
+      'pipewright.notification.rule': delivery.ruleName,
+      'pipewright.notification.target': delivery.target.type,
+      'pipewright.delivery.attempt': delivery.attempts,
+    };
+    return inSpan(`notification deliver ${delivery.target.type}`, { parent: contextFromTraceHeaders(delivery.trace), attributes }, () => this.deliver(delivery));
+  }
+
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
     try {
       const outcome = await this.sender.send(delivery, new Date());
       const next = afterAttempt(outcome, delivery.attempts, this.config, new Date(), Math.random());
       await this.repository.finish(delivery, outcome, next);
+      countDeliveryAttempt(delivery.target.type, outcome.succeeded, next.status);
       const log = { deliveryId: delivery.deliveryId, rule: delivery.ruleName, target: delivery.target.type, attempt: delivery.attempts, status: next.status };
       if (outcome.succeeded) this.logger.log(`delivered ${JSON.stringify(log)}`);
       else this.logger.warn(`delivery attempt failed: ${outcome.error ?? 'unknown'} ${JSON.stringify(log)}`);

@@ -27,6 +27,8 @@ export interface Delivery {
 /** A delivery the worker holds a lease on, with the event it carries; `attempts` is this attempt's number. */
 export interface ClaimedDelivery extends Delivery {
   event: StoredEvent;
+  /** W3C trace context the delivery was created in (the execution event's); absent for redeliveries. */
+  trace?: Record<string, string>;
 }
 
 /** What one send did. */

@@ -1,5 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Metadata } from '@grpc/grpc-js';
+import { callerAccess } from '@pipewright/service-kit';
 import { executionV1, timestampFromDate } from '@pipewright/contracts';
 import { pipelineExecutionView, SourceRevisionOverride } from '@pipewright/execution-domain';
 import { RetryMode } from '@pipewright/pipeline-model';
@@ -84,7 +86,7 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   }
 
   @GrpcMethod('ExecutionService')
-  async putApprovalResult(request: Request<'putApprovalResult'>): Promise<executionV1.PutApprovalResultResponse> {
+  async putApprovalResult(request: Request<'putApprovalResult'>, metadata?: Metadata): Promise<executionV1.PutApprovalResultResponse> {
     const status = oneOf(request.result?.status, ['Approved', 'Rejected'] as const, 'result.status');
     await this.handler.putApprovalResult(
       required(request.pipelineName, 'pipeline_name'),
@@ -92,6 +94,8 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
       required(request.actionName, 'action_name'),
       required(request.token, 'token'),
       { status, summary: request.result?.summary || undefined },
+      // Who approved, as the auth guard identified the caller (docs/security.md); absent when auth is off.
+      callerAccess(metadata)?.identity.subject,
     );
     return { approvedAt: timestampFromDate(new Date()) };
   }

@@ -11,6 +11,6 @@ import { TimerPoller } from './timer-poller';
 @Module({
   controllers: [ExecutionsController],
   providers: [ExecutionTables, ExecutionEngine, PipelineDeclarations, ExecutionsHandler, JobEventsConsumer, ExecutionRequestsConsumer, TimerPoller],
-  exports: [ExecutionEngine],
+  exports: [ExecutionEngine, PipelineDeclarations],
 })
 export class ExecutionsModule {}
