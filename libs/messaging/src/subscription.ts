@@ -111,7 +111,16 @@ export class ConsumerSubscription implements Subscription {
   async start(): Promise<void> {
     await this.consumer.connect();
     try {
-      await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() });
+      // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() });
+          break;
+        } catch (error) {
+          if (attempt >= 10 || !(error as { retriable?: boolean }).retriable) throw error;
+          await sleep(backoffDelay(attempt, 100, 2_000));
+        }
+      }
       const joinWaitMs = this.options.joinWaitMs ?? 20_000;
       const ready = positioned(this.consumer, joinWaitMs);
       await this.consumer.run({

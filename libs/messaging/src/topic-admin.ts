@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { MessagingLogger } from './logger';
 import type { TopicSpec } from './topics';
+import { backoffDelay, sleep } from './backoff';
 
 /**
  * Creates missing topics with explicit partition counts (the broker does not auto-create).
@@ -29,11 +30,25 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], logger: Mes
     }
   }
 
-  const metadata = await admin.fetchTopicMetadata({ topics: [...wanted.keys()] });
+  // A topic another process has just created may have no leader yet: its metadata (and any consumer
+  // subscribing to it) fails with a retriable error until the controller has elected one.
+  const metadata = await untilLeadersKnown(() => admin.fetchTopicMetadata({ topics: [...wanted.keys()] }));
   for (const topic of metadata.topics) {
     const asked = wanted.get(topic.name) ?? 0;
     if (topic.partitions.length < asked) {
       logger.warn({ topic: topic.name, partitions: topic.partitions.length, asked }, `topic ${topic.name} has fewer partitions than configured; left as it is`);
     }
+  }
+}
+
+async function untilLeadersKnown<T extends { topics: { partitions: { leader: number }[] }[] }>(read: () => Promise<T>, attempts = 12): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const metadata = await read();
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || attempt >= attempts) return metadata;
+    } catch (error) {
+      if (attempt >= attempts || !(error as { retriable?: boolean }).retriable) throw error;
+    }
+    await sleep(backoffDelay(attempt, 100, 2_000));
   }
 }

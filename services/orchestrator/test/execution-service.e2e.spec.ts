@@ -129,13 +129,17 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     expect(folded.pipelineExecution.status).toBe('Succeeded');
 
     // Every event says which execution it belongs to and what caused it: worker reports name the
-    // job event and the worker, the start names nothing but the execution.
+    // job event and the worker.
     const recorded = await store.readStream(`execution-${id}`);
     expect(recorded.every((e) => e.metadata.correlationId === id)).toBe(true);
     const byWorker = recorded.filter((e) => ['JobAcknowledged', 'ActionExecutionSucceeded'].includes(e.type) && (e.data as { actionName: string }).actionName !== 'Release');
     expect(byWorker.length).toBe(6);
     for (const e of byWorker) expect(e.metadata).toMatchObject({ causationId: expect.any(String), actor: expect.stringMatching(/^worker/) });
     expect(recorded.find((e) => e.type === 'JobAcknowledged')?.metadata.actor).toBe('worker:test-worker');
+    // Calls name the operation and the caller (anonymous here: authentication is off in this suite).
+    expect(recorded[0]?.metadata).toMatchObject({ causationId: expect.stringMatching(/^grpc:StartPipelineExecution:/), actor: 'anonymous' });
+    const approved = recorded.find((e) => e.type === 'ActionExecutionSucceeded' && (e.data as { actionName: string }).actionName === 'Release');
+    expect(approved?.metadata).toMatchObject({ causationId: expect.stringMatching(/^grpc:PutApprovalResult:/), actor: 'anonymous' });
 
     const listed = await executions.call('ListPipelineExecutions', { pipelineName: name });
     expect(listed.pipelineExecutionSummaries.map((s: any) => [s.pipelineExecutionId, s.status])).toEqual([[id, 'Succeeded']]);

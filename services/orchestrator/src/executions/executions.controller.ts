@@ -5,6 +5,7 @@ import { callerAccess } from '@pipewright/service-kit';
 import { executionV1, timestampFromDate } from '@pipewright/contracts';
 import { pipelineExecutionView, SourceRevisionOverride } from '@pipewright/execution-domain';
 import { RetryMode } from '@pipewright/pipeline-model';
+import { callCause } from './call-cause';
 import { InvalidRequest } from './errors';
 import { ExecutionsHandler } from './executions.handler';
 import { executionSummaryMessage, pipelineExecutionMessage, stageStateMessages } from './views';
@@ -41,8 +42,9 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   constructor(private readonly handler: ExecutionsHandler) {}
 
   @GrpcMethod('ExecutionService')
-  async startPipelineExecution(request: Request<'startPipelineExecution'>): Promise<executionV1.StartPipelineExecutionResponse> {
+  async startPipelineExecution(request: Request<'startPipelineExecution'>, metadata?: Metadata): Promise<executionV1.StartPipelineExecutionResponse> {
     const pipelineExecutionId = await this.handler.start({
+      cause: callCause(metadata, 'StartPipelineExecution'),
       pipelineName: required(request.name, 'name'),
       trigger: { triggerType: 'StartPipelineExecution' },
       variables: request.variables ?? [],
@@ -53,26 +55,27 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
   }
 
   @GrpcMethod('ExecutionService')
-  async stopPipelineExecution(request: Request<'stopPipelineExecution'>): Promise<executionV1.StopPipelineExecutionResponse> {
+  async stopPipelineExecution(request: Request<'stopPipelineExecution'>, metadata?: Metadata): Promise<executionV1.StopPipelineExecutionResponse> {
     const id = required(request.pipelineExecutionId, 'pipeline_execution_id');
-    await this.handler.stop(required(request.pipelineName, 'pipeline_name'), id, request.abandon ?? false, request.reason || undefined);
+    await this.handler.stop(required(request.pipelineName, 'pipeline_name'), id, request.abandon ?? false, request.reason || undefined, callCause(metadata, 'StopPipelineExecution'));
     return { pipelineExecutionId: id };
   }
 
   @GrpcMethod('ExecutionService')
-  async retryStageExecution(request: Request<'retryStageExecution'>): Promise<executionV1.RetryStageExecutionResponse> {
+  async retryStageExecution(request: Request<'retryStageExecution'>, metadata?: Metadata): Promise<executionV1.RetryStageExecutionResponse> {
     const id = required(request.pipelineExecutionId, 'pipeline_execution_id');
     const mode = oneOf<RetryMode>(request.retryMode, ['FAILED_ACTIONS', 'ALL_ACTIONS'], 'retry_mode');
-    await this.handler.retry(required(request.pipelineName, 'pipeline_name'), id, required(request.stageName, 'stage_name'), mode);
+    await this.handler.retry(required(request.pipelineName, 'pipeline_name'), id, required(request.stageName, 'stage_name'), mode, callCause(metadata, 'RetryStageExecution'));
     return { pipelineExecutionId: id };
   }
 
   @GrpcMethod('ExecutionService')
-  async rollbackStage(request: Request<'rollbackStage'>): Promise<executionV1.RollbackStageResponse> {
+  async rollbackStage(request: Request<'rollbackStage'>, metadata?: Metadata): Promise<executionV1.RollbackStageResponse> {
     const pipelineExecutionId = await this.handler.rollback(
       required(request.pipelineName, 'pipeline_name'),
       required(request.stageName, 'stage_name'),
       required(request.targetPipelineExecutionId, 'target_pipeline_execution_id'),
+      callCause(metadata, 'RollbackStage'),
     );
     return { pipelineExecutionId };
   }
@@ -96,22 +99,29 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
       { status, summary: request.result?.summary || undefined },
       // Who approved, as the auth guard identified the caller (docs/security.md); absent when auth is off.
       callerAccess(metadata)?.identity.subject,
+      callCause(metadata, 'PutApprovalResult'),
     );
     return { approvedAt: timestampFromDate(new Date()) };
   }
 
   @GrpcMethod('ExecutionService')
-  async enableStageTransition(request: Request<'enableStageTransition'>): Promise<executionV1.EnableStageTransitionResponse> {
+  async enableStageTransition(request: Request<'enableStageTransition'>, metadata?: Metadata): Promise<executionV1.EnableStageTransitionResponse> {
     const type = oneOf(request.transitionType, ['Inbound', 'Outbound'] as const, 'transition_type');
-    await this.handler.setTransition(required(request.pipelineName, 'pipeline_name'), required(request.stageName, 'stage_name'), type, { enabled: true });
+    await this.handler.setTransition(required(request.pipelineName, 'pipeline_name'), required(request.stageName, 'stage_name'), type, { enabled: true }, callCause(metadata, 'EnableStageTransition'));
     return {};
   }
 
   @GrpcMethod('ExecutionService')
-  async disableStageTransition(request: Request<'disableStageTransition'>): Promise<executionV1.DisableStageTransitionResponse> {
+  async disableStageTransition(request: Request<'disableStageTransition'>, metadata?: Metadata): Promise<executionV1.DisableStageTransitionResponse> {
     const type = oneOf(request.transitionType, ['Inbound', 'Outbound'] as const, 'transition_type');
     const reason = required(request.reason, 'reason');
-    await this.handler.setTransition(required(request.pipelineName, 'pipeline_name'), required(request.stageName, 'stage_name'), type, { enabled: false, reason });
+    await this.handler.setTransition(
+      required(request.pipelineName, 'pipeline_name'),
+      required(request.stageName, 'stage_name'),
+      type,
+      { enabled: false, reason },
+      callCause(metadata, 'DisableStageTransition'),
+    );
     return {};
   }
 

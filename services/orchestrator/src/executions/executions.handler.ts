@@ -14,7 +14,7 @@ import {
 import { PipelineDeclaration, RetryMode } from '@pipewright/pipeline-model';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { CommandSource, ExecutionEngine, RunOptions, Unit } from './execution-engine';
+import { Cause, CommandSource, ExecutionEngine, RunOptions, Unit } from './execution-engine';
 import { InvalidRequest } from './errors';
 import { ExecutionTables } from './execution-tables';
 import { PipelineDeclarations } from './pipeline-declarations';
@@ -79,31 +79,55 @@ export class ExecutionsHandler {
   }
 
   /** A command on an execution that must exist and belong to the named pipeline. */
-  async onExecution(pipelineName: string, pipelineExecutionId: string, command: (s: StartedExecution, unit: Unit) => ExecutionCommand | Promise<ExecutionCommand>): Promise<StartedExecution> {
+  async onExecution(
+    pipelineName: string,
+    pipelineExecutionId: string,
+    command: (s: StartedExecution, unit: Unit) => ExecutionCommand | Promise<ExecutionCommand>,
+    cause?: Cause,
+  ): Promise<StartedExecution> {
     const source: CommandSource = (unit, state) => command(this.belonging(state, pipelineName, pipelineExecutionId), unit);
-    const unit = await this.engine.run({ kind: 'execution', pipelineExecutionId, command: source });
+    const unit = await this.engine.run({ kind: 'execution', pipelineExecutionId, command: source }, { cause });
     return unit!.executions.get(pipelineExecutionId)!.state as StartedExecution;
   }
 
-  putApprovalResult(pipelineName: string, stageName: string, actionName: string, token: string, result: { status: 'Approved' | 'Rejected'; summary?: string }, approvedBy?: string) {
+  putApprovalResult(
+    pipelineName: string,
+    stageName: string,
+    actionName: string,
+    token: string,
+    result: { status: 'Approved' | 'Rejected'; summary?: string },
+    approvedBy?: string,
+    cause?: Cause,
+  ) {
     return this.withPendingApproval(pipelineName, stageName, actionName, (id) =>
-      this.onExecution(pipelineName, id, () => ({ type: 'PutApprovalResult', data: { stageName, actionName, token, result, approvedBy, now: now() } })),
+      this.onExecution(pipelineName, id, () => ({ type: 'PutApprovalResult', data: { stageName, actionName, token, result, approvedBy, now: now() } }), cause),
     );
   }
 
-  stop(pipelineName: string, pipelineExecutionId: string, abandon: boolean, reason: string | undefined) {
-    return this.onExecution(pipelineName, pipelineExecutionId, () => ({ type: 'StopPipelineExecution', data: { abandon, reason, now: now() } }));
+  stop(pipelineName: string, pipelineExecutionId: string, abandon: boolean, reason: string | undefined, cause?: Cause) {
+    return this.onExecution(pipelineName, pipelineExecutionId, () => ({ type: 'StopPipelineExecution', data: { abandon, reason, now: now() } }), cause);
   }
 
-  retry(pipelineName: string, pipelineExecutionId: string, stageName: string, retryMode: RetryMode) {
-    return this.onExecution(pipelineName, pipelineExecutionId, async (_s, unit) => {
-      const lanes = await unit.lanesOf(pipelineName);
-      return { type: 'RetryStageExecution', data: { stageName, retryMode, latestExecutionIdOfStage: latestExecutionInStage(lanes.state, stageName), now: now() } };
-    });
+  retry(pipelineName: string, pipelineExecutionId: string, stageName: string, retryMode: RetryMode, cause?: Cause) {
+    return this.onExecution(
+      pipelineName,
+      pipelineExecutionId,
+      async (_s, unit) => {
+        const lanes = await unit.lanesOf(pipelineName);
+        return { type: 'RetryStageExecution', data: { stageName, retryMode, latestExecutionIdOfStage: latestExecutionInStage(lanes.state, stageName), now: now() } };
+      },
+      cause,
+    );
   }
 
   /** An Outbound transition of a stage is the Inbound transition of the stage after it. */
-  async setTransition(pipelineName: string, stageName: string, transitionType: 'Inbound' | 'Outbound', change: { enabled: true } | { enabled: false; reason: string }): Promise<void> {
+  async setTransition(
+    pipelineName: string,
+    stageName: string,
+    transitionType: 'Inbound' | 'Outbound',
+    change: { enabled: true } | { enabled: false; reason: string },
+    cause?: Cause,
+  ): Promise<void> {
     const { declaration } = await this.pipelines.latest(pipelineName);
     const index = declaration.stages.findIndex((s) => s.name === stageName);
     if (index < 0) throw new StageNotFound(`Stage '${stageName}' does not exist in pipeline '${pipelineName}'`, { stageName });
@@ -113,14 +137,14 @@ export class ExecutionsHandler {
     const command = change.enabled
       ? { type: 'EnableStageTransition' as const, data: { stageName: target.name, now: at } }
       : { type: 'DisableStageTransition' as const, data: { stageName: target.name, reason: change.reason, now: at } };
-    await this.engine.run({ kind: 'lanes', pipelineName, command });
+    await this.engine.run({ kind: 'lanes', pipelineName, command }, { cause });
   }
 
   /**
    * A new ROLLBACK execution of one stage with what the target execution had. It runs the target's
    * declaration, so the stage and artifacts it re-runs are exactly the ones that succeeded.
    */
-  async rollback(pipelineName: string, stageName: string, targetPipelineExecutionId: string): Promise<string> {
+  async rollback(pipelineName: string, stageName: string, targetPipelineExecutionId: string, cause?: Cause): Promise<string> {
     const target = await this.get(pipelineName, targetPipelineExecutionId);
     const pipelineExecutionId = randomUUID();
     const command: ExecutionCommand = {
@@ -136,7 +160,7 @@ export class ExecutionsHandler {
         now: now(),
       },
     };
-    await this.engine.run({ kind: 'execution', pipelineExecutionId, command });
+    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { cause });
     return pipelineExecutionId;
   }
 

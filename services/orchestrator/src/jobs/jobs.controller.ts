@@ -1,7 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { Metadata } from '@grpc/grpc-js';
 import { jobV1 } from '@pipewright/contracts';
 import { ActionTypeId } from '@pipewright/pipeline-model';
+import { callCause } from '../executions/call-cause';
 import { InvalidRequest } from '../executions/errors';
 import { FAILURE_TYPES } from './job-results';
 import { JobsHandler } from './jobs.handler';
@@ -42,8 +44,8 @@ export class JobsController implements Partial<jobV1.JobServiceController> {
   }
 
   @GrpcMethod('JobService')
-  async acknowledgeJob(request: Request<'acknowledgeJob'>): Promise<jobV1.AcknowledgeJobResponse> {
-    return { status: await this.handler.acknowledge(required(request.jobId, 'job_id'), required(request.nonce, 'nonce')) };
+  async acknowledgeJob(request: Request<'acknowledgeJob'>, metadata?: Metadata): Promise<jobV1.AcknowledgeJobResponse> {
+    return { status: await this.handler.acknowledge(required(request.jobId, 'job_id'), required(request.nonce, 'nonce'), callCause(metadata, 'AcknowledgeJob')) };
   }
 
   @GrpcMethod('JobService')
@@ -53,23 +55,28 @@ export class JobsController implements Partial<jobV1.JobServiceController> {
   }
 
   @GrpcMethod('JobService')
-  async putJobSuccessResult(request: Request<'putJobSuccessResult'>): Promise<jobV1.PutJobSuccessResultResponse> {
+  async putJobSuccessResult(request: Request<'putJobSuccessResult'>, metadata?: Metadata): Promise<jobV1.PutJobSuccessResultResponse> {
     const report = {
       outputArtifacts: request.outputArtifacts ?? [],
       outputVariables: request.outputVariables ?? {},
       executionDetails: request.executionDetails,
       currentRevision: request.currentRevision,
     };
-    await this.handler.succeed(required(request.jobId, 'job_id'), undefined, report, request.continuationToken || undefined);
+    await this.handler.succeed(required(request.jobId, 'job_id'), undefined, report, request.continuationToken || undefined, callCause(metadata, 'PutJobSuccessResult'));
     return {};
   }
 
   @GrpcMethod('JobService')
-  async putJobFailureResult(request: Request<'putJobFailureResult'>): Promise<jobV1.PutJobFailureResultResponse> {
+  async putJobFailureResult(request: Request<'putJobFailureResult'>, metadata?: Metadata): Promise<jobV1.PutJobFailureResultResponse> {
     const details = request.failureDetails;
     const type = required(details?.type, 'failure_details.type');
     if (!FAILURE_TYPES.includes(type as never)) throw new InvalidRequest('failure_details.type', `failure_details.type must be one of ${FAILURE_TYPES.join(', ')}`);
-    await this.handler.fail(required(request.jobId, 'job_id'), undefined, { ...details!, message: required(details?.message, 'failure_details.message') });
+    await this.handler.fail(
+      required(request.jobId, 'job_id'),
+      undefined,
+      { ...details!, message: required(details?.message, 'failure_details.message') },
+      callCause(metadata, 'PutJobFailureResult'),
+    );
     return {};
   }
 }

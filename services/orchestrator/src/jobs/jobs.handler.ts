@@ -4,7 +4,7 @@ import { DomainError } from '@pipewright/decider';
 import { ExecutionCommand, ExecutionState, JobAlreadyFinished, JobNonceMismatch, JobNotFound, StaleJobAttempt, StartedExecution } from '@pipewright/execution-domain';
 import { ActionTypeId, actionTypeKey } from '@pipewright/pipeline-model';
 import { EventStoreTransaction } from '@pipewright/event-store';
-import { ExecutionEngine } from '../executions/execution-engine';
+import { Cause, ExecutionEngine } from '../executions/execution-engine';
 import { InvalidJobStateException, InvalidNonceException, JobNotFoundException } from './errors';
 import { completeJobData, failJobData, reportedNonce, SuccessReport } from './job-results';
 import { JOBS_CONFIG } from './jobs.tokens';
@@ -45,9 +45,9 @@ export class JobsHandler {
     return this.job(jobId);
   }
 
-  async acknowledge(jobId: string, nonce: string): Promise<JobStatus> {
+  async acknowledge(jobId: string, nonce: string, cause?: Cause): Promise<JobStatus> {
     const job = await this.job(jobId);
-    const state = await this.on(job, () => ({ type: 'AcknowledgeJob', data: { jobId, nonce, now: now() } }), (tx) => this.pending.acknowledged(tx.query, jobId));
+    const state = await this.on(job, () => ({ type: 'AcknowledgeJob', data: { jobId, nonce, now: now() } }), cause, (tx) => this.pending.acknowledged(tx.query, jobId));
     const action = actionOf(state, jobId);
     return action?.status === 'InProgress' ? 'InProgress' : action?.status === 'Succeeded' ? 'Succeeded' : 'Failed';
   }
@@ -56,19 +56,19 @@ export class JobsHandler {
    * Without a continuation token the action succeeds. With one it stays InProgress: the report
    * counts as a heartbeat and the job waits for a poller again, carrying the token.
    */
-  async succeed(jobId: string, nonce: string | undefined, report: SuccessReport, continuationToken: string | undefined): Promise<void> {
+  async succeed(jobId: string, nonce: string | undefined, report: SuccessReport, continuationToken: string | undefined, cause?: Cause): Promise<void> {
     const job = await this.job(jobId);
     if (continuationToken) {
       const summary = report.executionDetails?.summary || undefined;
-      await this.on(job, (state) => ({ type: 'ContinueJob', data: { jobId, nonce: this.running(state, jobId, nonce), continuationToken, summary, now: now() } }));
+      await this.on(job, (state) => ({ type: 'ContinueJob', data: { jobId, nonce: this.running(state, jobId, nonce), continuationToken, summary, now: now() } }), cause);
       return;
     }
-    await this.on(job, (state) => ({ type: 'CompleteJob', data: completeJobData(jobId, this.running(state, jobId, nonce), report, now()) }));
+    await this.on(job, (state) => ({ type: 'CompleteJob', data: completeJobData(jobId, this.running(state, jobId, nonce), report, now()) }), cause);
   }
 
-  async fail(jobId: string, nonce: string | undefined, details: jobV1.FailureDetails): Promise<void> {
+  async fail(jobId: string, nonce: string | undefined, details: jobV1.FailureDetails, cause?: Cause): Promise<void> {
     const job = await this.job(jobId);
-    await this.on(job, (state) => ({ type: 'FailJob', data: failJobData(jobId, this.running(state, jobId, nonce), details, now()) }));
+    await this.on(job, (state) => ({ type: 'FailJob', data: failJobData(jobId, this.running(state, jobId, nonce), details, now()) }), cause);
   }
 
   private async job(jobId: string): Promise<CustomJob> {
@@ -92,12 +92,13 @@ export class JobsHandler {
   private async on(
     job: CustomJob,
     command: (state: ExecutionState) => ExecutionCommand,
+    cause: Cause | undefined,
     alongside?: (tx: EventStoreTransaction) => Promise<void>,
   ): Promise<ExecutionState> {
     try {
       const unit = await this.engine.run(
         { kind: 'execution', pipelineExecutionId: job.pipelineExecutionId, command: (_unit, state) => command(state) },
-        { before: alongside && (async (tx) => (await alongside(tx), true)) },
+        { before: alongside && (async (tx) => (await alongside(tx), true)), cause },
       );
       return unit!.executions.get(job.pipelineExecutionId)!.state;
     } catch (error) {
