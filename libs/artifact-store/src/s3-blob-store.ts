@@ -266,6 +266,8 @@ class PartUpload {
   private failure: unknown;
   private nextPartNumber = 1;
   private buffer: Buffer;
+  /** Buffers whose part request has finished: reused, so a blob costs (concurrency + 1) buffers, not one per part. */
+  private readonly free: Buffer[] = [];
   private filled = 0;
   private sizeBytes = 0;
 
@@ -319,16 +321,20 @@ class PartUpload {
       this.uploadId = UploadId;
     }
     const PartNumber = this.nextPartNumber++;
-    const Body = this.buffer.subarray(0, this.filled);
+    const sent = this.buffer;
+    const Body = sent.subarray(0, this.filled);
     this.sizeBytes += Body.length;
     const sending: Promise<void> = this.client
       .send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body }))
       .then(({ ETag }) => void this.parts.push({ PartNumber, ETag }))
       .catch((error: unknown) => void (this.failure ??= error))
-      .finally(() => this.inFlight.delete(sending));
+      .finally(() => {
+        this.inFlight.delete(sending);
+        this.free.push(sent);
+      });
     this.inFlight.add(sending);
-    // A fresh buffer: the one just sent belongs to its request until the request is done.
-    this.buffer = Buffer.allocUnsafe(this.partBytes);
+    // Another buffer: the one just sent belongs to its request until the request is done.
+    this.buffer = this.free.pop() ?? Buffer.allocUnsafe(this.partBytes);
     this.filled = 0;
     while (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
     if (this.failure) throw this.failure;

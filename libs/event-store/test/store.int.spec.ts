@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { EventTooLarge, openEventStore, PostgresUnreachable, ProjectionRunner, StreamVersionConflict, UnknownEventType, type EventStore, type Projection } from '../src';
 
+jest.setTimeout(60_000);
+
 const schema = uniqueName('es_store');
 let store: EventStore;
 

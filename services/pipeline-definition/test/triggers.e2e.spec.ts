@@ -12,6 +12,9 @@ import { freePort } from '@pipewright/testing';
 
 const POLL_INTERVAL_MS = 300;
 
+// Polls, webhooks and a real process on a loaded 2-core machine: each test waits with eventually().
+jest.setTimeout(90_000);
+
 /** Waits for a condition the service brings about; the bound is a safety net, not an assertion on speed. */
 async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
