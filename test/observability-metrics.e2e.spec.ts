@@ -14,7 +14,7 @@ import { dateFromTimestamp, executionV1, timestampFromDate } from '@pipewright/c
 import { openEventStore, ProjectionRunner } from '@pipewright/event-store';
 import { GrpcClient, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { METRICS } from '@pipewright/telemetry';
-import { eventually, freePort, TestRepo, testEnv, uniqueName } from '@pipewright/testing';
+import { eventually, freePort, TestRepo, testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { DoraProjection } from '../services/orchestrator/src/metrics/dora.projection';
 import { hasSeries, Sample, scrape, valueOf } from './observability-scrape';
 
@@ -40,14 +40,6 @@ function declaration(repository: string) {
   };
 }
 
-async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('metrics and DORA figures (five service processes, Kafka, PostgreSQL)', () => {
   const env = testEnv();

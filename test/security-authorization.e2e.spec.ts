@@ -6,7 +6,7 @@ import { operationCatalog, Role, rolePermissions, roles } from '@pipewright/secu
 import { workspaceRoot } from '@pipewright/service-kit';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { eventually, JobWorkerDouble } from '../services/orchestrator/test/support';
-import { declaration, Outcome, SecuredServices } from './security-support';
+import { declaration, MatrixTeams, Outcome, SecuredServices } from './security-support';
 
 jest.setTimeout(300_000);
 
@@ -23,11 +23,10 @@ function operations(): { service: string; method: string }[] {
 
 describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AUTH=required)', () => {
   const services = new SecuredServices();
-  const run = uniqueName('sec').replace(/_/g, '-').toLowerCase();
-  const teamA = `${run}-a`;
-  const teamB = `${run}-b`;
-  const member = (team: 'a' | 'b', role: Role) => `${run}-${team}-${role}`;
-  const rootToken = () => services.token(services.root);
+  const teams = new MatrixTeams(services, 'sec');
+  const { run, teamA, teamB } = teams;
+  const member = (team: 'a' | 'b', role: Role) => teams.member(team, role);
+  const rootToken = () => teams.rootToken();
 
   let worker: JobWorkerDouble;
 
@@ -35,11 +34,7 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
     worker = new JobWorkerDouble(testEnv().kafkaBrokers, uniqueName('security-test-worker'));
     await worker.start();
     await services.start();
-    for (const team of [teamA, teamB]) await services.call('IdentityService', 'CreateTeam', { name: team }, rootToken());
-    for (const role of roles) {
-      await services.call('IdentityService', 'PutRoleBinding', { binding: { subject: member('a', role), team: teamA, role } }, rootToken());
-      await services.call('IdentityService', 'PutRoleBinding', { binding: { subject: member('b', role), team: teamB, role } }, rootToken());
-    }
+    await teams.create();
   }, 180_000);
 
   afterAll(async () => {
@@ -95,18 +90,8 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
     };
 
     it.each(operations())('$service/$method answers each caller as its policy says', async ({ service, method }) => {
-      const callers = [
-        ...roles.flatMap((role) => [
-          { label: `${role} of the owning team`, role, team: 'own' as const, token: 'valid' as const, bearer: services.token(member('a', role)) },
-          { label: `${role} of another team`, role, team: 'other' as const, token: 'valid' as const, bearer: services.token(member('b', role)) },
-        ]),
-        { label: 'system administrator', team: 'system' as const, token: 'valid' as const, bearer: rootToken() },
-        { label: 'no token', token: 'none' as const, bearer: undefined },
-        { label: 'expired token', token: 'expired' as const, bearer: services.token(member('a', 'admin'), { expiresIn: -3600 }) },
-        { label: 'forged token', token: 'forged' as const, bearer: services.forged(member('a', 'admin')) },
-      ];
       const wrong: string[] = [];
-      for (const caller of callers) {
+      for (const caller of teams.callers()) {
         const want = expected(service, method, caller);
         // PollForJobs waits for work when allowed: a short deadline ends it (DEADLINE_EXCEEDED counts as allowed).
         const deadlineMs = method === 'PollForJobs' ? 3_000 : 20_000;

@@ -1,8 +1,7 @@
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, protoLoaderOptions } from '@pipewright/contracts';
-import { operationCatalog, Role, rolePermissions, roles } from '@pipewright/security';
-import { uniqueName } from '@pipewright/testing';
-import { declaration, Outcome, SecuredServices } from './security-support';
+import { operationCatalog, Role, rolePermissions } from '@pipewright/security';
+import { declaration, MatrixTeams, Outcome, SecuredServices } from './security-support';
 
 jest.setTimeout(300_000);
 
@@ -19,20 +18,14 @@ function operations(): { service: string; method: string; requestStream: boolean
 
 describe('authorization matrix of artifact, job-worker and notification (real processes, PIPEWRIGHT_AUTH=required)', () => {
   const services = new SecuredServices();
-  const run = uniqueName('secs').replace(/_/g, '-').toLowerCase();
-  const teamA = `${run}-a`;
-  const teamB = `${run}-b`;
+  const teams = new MatrixTeams(services, 'secs');
+  const { run, teamA } = teams;
   const pipeline = `${run}-pipeline`;
-  const member = (team: 'a' | 'b', role: Role) => `${run}-${team}-${role}`;
-  const rootToken = () => services.token(services.root);
+  const rootToken = () => teams.rootToken();
 
   beforeAll(async () => {
     await services.start(['artifact', 'job-worker', 'notification']);
-    for (const team of [teamA, teamB]) await services.call('IdentityService', 'CreateTeam', { name: team }, rootToken());
-    for (const role of roles) {
-      await services.call('IdentityService', 'PutRoleBinding', { binding: { subject: member('a', role), team: teamA, role } }, rootToken());
-      await services.call('IdentityService', 'PutRoleBinding', { binding: { subject: member('b', role), team: teamB, role } }, rootToken());
-    }
+    await teams.create();
     await services.call('PipelineService', 'CreatePipeline', { pipeline: declaration(pipeline) }, rootToken(), { 'pipewright-team': teamA });
   }, 240_000);
 
@@ -64,18 +57,8 @@ describe('authorization matrix of artifact, job-worker and notification (real pr
   };
 
   it.each(operations())('$service/$method answers each caller as its policy says', async ({ service, method, requestStream, responseStream }) => {
-    const callers = [
-      ...roles.flatMap((role) => [
-        { label: `${role} of the owning team`, role, team: 'own' as const, token: 'valid' as const, bearer: services.token(member('a', role)) },
-        { label: `${role} of another team`, role, team: 'other' as const, token: 'valid' as const, bearer: services.token(member('b', role)) },
-      ]),
-      { label: 'system administrator', team: 'system' as const, token: 'valid' as const, bearer: rootToken() },
-      { label: 'no token', token: 'none' as const, bearer: undefined },
-      { label: 'expired token', token: 'expired' as const, bearer: services.token(member('a', 'admin'), { expiresIn: -3600 }) },
-      { label: 'forged token', token: 'forged' as const, bearer: services.forged(member('a', 'admin')) },
-    ];
     const wrong: string[] = [];
-    for (const caller of callers) {
+    for (const caller of teams.callers()) {
       const want = expected(service, method, caller);
       const got =
         requestStream || responseStream

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceName } from '@pipewright/contracts';
-import { signJwt } from '@pipewright/security';
+import { Role, roles, signJwt } from '@pipewright/security';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 
@@ -156,4 +156,60 @@ export function declaration(name: string) {
       { name: 'Approve', actions: [{ name: 'Release', actionTypeId: manual, configuration: { CustomData: 'ship it?' } }] },
     ],
   };
+}
+
+export interface MatrixCaller {
+  label: string;
+  role?: Role;
+  team?: 'own' | 'other' | 'system';
+  token: 'valid' | 'none' | 'expired' | 'forged';
+  bearer: string | undefined;
+}
+
+/** Two teams with a member in every role, and the callers an authorization matrix asks each operation with. */
+export class MatrixTeams {
+  readonly run: string;
+  readonly teamA: string;
+  readonly teamB: string;
+
+  constructor(
+    private readonly services: SecuredServices,
+    prefix: string,
+  ) {
+    this.run = uniqueName(prefix).replace(/_/g, '-').toLowerCase();
+    this.teamA = `${this.run}-a`;
+    this.teamB = `${this.run}-b`;
+  }
+
+  member(team: 'a' | 'b', role: Role): string {
+    return `${this.run}-${team}-${role}`;
+  }
+
+  rootToken(): string {
+    return this.services.token(this.services.root);
+  }
+
+  /** Creates both teams and binds each member (needs the services started). */
+  async create(): Promise<void> {
+    for (const team of [this.teamA, this.teamB]) await this.services.call('IdentityService', 'CreateTeam', { name: team }, this.rootToken());
+    for (const role of roles) {
+      await this.services.call('IdentityService', 'PutRoleBinding', { binding: { subject: this.member('a', role), team: this.teamA, role } }, this.rootToken());
+      await this.services.call('IdentityService', 'PutRoleBinding', { binding: { subject: this.member('b', role), team: this.teamB, role } }, this.rootToken());
+    }
+  }
+
+  /** Every role of the owning team (A) and of another (B), the system administrator, and no, expired and forged tokens. */
+  callers(): MatrixCaller[] {
+    const { services } = this;
+    return [
+      ...roles.flatMap((role): MatrixCaller[] => [
+        { label: `${role} of the owning team`, role, team: 'own', token: 'valid', bearer: services.token(this.member('a', role)) },
+        { label: `${role} of another team`, role, team: 'other', token: 'valid', bearer: services.token(this.member('b', role)) },
+      ]),
+      { label: 'system administrator', team: 'system', token: 'valid', bearer: this.rootToken() },
+      { label: 'no token', token: 'none', bearer: undefined },
+      { label: 'expired token', token: 'expired', bearer: services.token(this.member('a', 'admin'), { expiresIn: -3600 }) },
+      { label: 'forged token', token: 'forged', bearer: services.forged(this.member('a', 'admin')) },
+    ];
+  }
 }

@@ -2,3 +2,4 @@ export * from './infrastructure';
 export * from './unique';
 export * from './git-repo';
 export * from './ports';
+export * from './rejected';

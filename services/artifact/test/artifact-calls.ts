@@ -56,11 +56,4 @@ export function downloadArtifact(client: GrpcClient, artifactId: string): Promis
   });
 }
 
-export async function rejected(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
+export { rejected } from '@pipewright/testing';

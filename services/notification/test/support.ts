@@ -285,14 +285,6 @@ export function lifecycle(pipeline: string, executionId = randomUUID()): Publish
   ];
 }
 
-export async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string; metadata: any }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string; metadata: any };
-  }
-  throw new Error('expected the call to fail');
-}
 
 export async function listAll(client: GrpcClient, request: Record<string, unknown>): Promise<any[]> {
   const all: any[] = [];
@@ -361,3 +353,5 @@ export async function untilConsuming(client: GrpcClient): Promise<void> {
     await orchestrator.disconnect();
   }
 }
+
+export { rejected } from '@pipewright/testing';

@@ -5,7 +5,7 @@ import { EventStore, openEventStore } from '@pipewright/event-store';
 import { fold } from '@pipewright/decider';
 import { executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
-import { testEnv, uniqueName } from '@pipewright/testing';
+import { testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { executionEvents } from '../src/executions/streams';
 import { pipelineExecutionMessage } from '../src/executions/views';
 import { eventually, freePort, JobWorkerDouble } from './support';
@@ -23,14 +23,6 @@ function declaration(name: string, { approval = true, builds = ['BuildA', 'Build
   return { name, stages };
 }
 
-async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string };
-  }
-  throw new Error('expected the call to fail');
-}
 
 jest.setTimeout(240_000);
 

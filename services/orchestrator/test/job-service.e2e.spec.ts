@@ -7,7 +7,7 @@ import { errorMetadataKeys, jobV1, timestampFromDate } from '@pipewright/contrac
 import { EventStore, openEventStore } from '@pipewright/event-store';
 import { Topics } from '@pipewright/messaging';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
-import { testEnv, uniqueName } from '@pipewright/testing';
+import { testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { executionEvents } from '../src/executions/streams';
 import { eventually, freePort, JobWorkerDouble } from './support';
 
@@ -20,14 +20,6 @@ interface RpcError {
   metadata: Metadata;
 }
 
-async function rejected(promise: Promise<unknown>): Promise<RpcError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as RpcError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const errorName = (error: RpcError) => error.metadata.get(errorMetadataKeys.errorCode)[0];
 

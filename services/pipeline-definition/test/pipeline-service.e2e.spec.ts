@@ -4,7 +4,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { pipelineV1 } from '@pipewright/contracts';
 import { decodeCloudEvent, Topics } from '@pipewright/messaging';
 import { GrpcClient, problemsFromMetadata, serviceAddress, ServiceProcess, startServiceProcess, waitUntilServing, workspaceRoot } from '@pipewright/service-kit';
-import { testEnv, uniqueName } from '@pipewright/testing';
+import { testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { Kafka, logLevel } from 'kafkajs';
 
 const corpus = join(workspaceRoot, '..', 'shared', 'corpus', 'codepipeline');
@@ -52,14 +52,6 @@ function minimal(name: string) {
   };
 }
 
-async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string; metadata: any }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string; metadata: any };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('PipelineService over gRPC (a real pipeline-definition process, PostgreSQL and Kafka)', () => {
   let proc: ServiceProcess;

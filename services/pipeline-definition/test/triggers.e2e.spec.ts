@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 import { pipelineV1 } from '@pipewright/contracts';
 import { decodeCloudEvent, Topics } from '@pipewright/messaging';
 import { GrpcClient, problemsFromMetadata, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
-import { testEnv, uniqueName } from '@pipewright/testing';
+import { testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +26,6 @@ async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs
   }
 }
 
-async function rejected(promise: Promise<unknown>): Promise<{ code: number; details: string; metadata: any }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; details: string; metadata: any };
-  }
-  throw new Error('expected the call to fail');
-}
 
 type Triggers = Record<string, unknown>[] | undefined;
 
