@@ -8,23 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Host, pushHeaders, TestRepo, ZERO_SHA } from '@pipewright/testing';
-import { freePort } from '@pipewright/testing';
+import { eventually, freePort } from '@pipewright/testing';
 
 const POLL_INTERVAL_MS = 300;
 
 // Polls, webhooks and a real process on a loaded 2-core machine: each test waits with eventually().
 jest.setTimeout(90_000);
-
-/** Waits for a condition the service brings about; the bound is a safety net, not an assertion on speed. */
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 
 type Triggers = Record<string, unknown>[] | undefined;
