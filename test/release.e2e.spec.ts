@@ -16,7 +16,7 @@ import { executionV1 } from '@pipewright/contracts';
 import { fold } from '@pipewright/decider';
 import { openEventStore } from '@pipewright/event-store';
 import { executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
-import { decodeCloudEvent, Topics } from '@pipewright/messaging';
+import { decodeCloudEvent, KafkaMessaging, positioned, topicCatalog, Topics } from '@pipewright/messaging';
 import { GrpcClient, serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing, workspaceRoot } from '@pipewright/service-kit';
 import { eventually, pushHeaders, TestRepo, testEnv, uniqueName } from '@pipewright/testing';
 import { Kafka, logLevel } from 'kafkajs';
@@ -158,17 +158,22 @@ describe('a release through all five services', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 
+    // On a fresh broker the topics do not exist before the services start: create them (and wait for
+    // their leaders) the way a service does, then join at the end and take the start offsets.
+    const topics = new KafkaMessaging({ clientId: uniqueName('release-topics'), brokers: env.kafkaBrokers, topics: topicCatalog() });
+    await topics.start();
+    await topics.close();
     const kafka = new Kafka({ brokers: env.kafkaBrokers, logLevel: logLevel.NOTHING });
     consumer = kafka.consumer({ groupId: uniqueName('outside-subscriber') });
     await consumer.connect();
     await consumer.subscribe({ topic: Topics.ExecutionEvents, fromBeginning: false });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    const joined = positioned(consumer, 60_000);
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.key?.toString() === name) cloudEvents.push(decodeCloudEvent(message));
       },
     });
-    await joined;
+    if (!(await joined)) throw new Error("the outside subscriber did not join within 60 s");
 
     await Promise.all((Object.keys(serviceDefaults) as ServiceName[]).map(start));
     pipelines = new GrpcClient('PipelineService', serviceAddress('pipeline-definition'));

@@ -1,4 +1,5 @@
 import { checkHealth, serviceAddress, serviceDefaults, ServiceName, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { freePort } from '@pipewright/testing';
 
 const names = Object.keys(serviceDefaults) as ServiceName[];
 
@@ -7,13 +8,17 @@ jest.setTimeout(90_000);
 
 describe('the five services as processes', () => {
   it.each(names)('%s boots, serves grpc.health.v1 SERVING, logs JSON and exits 0 on SIGTERM', async (name) => {
-    // The default consumer groups on a broker the other suites share: start at the topics' ends, so
-    // this boot does not run every job and execution request earlier suites left behind.
-    const proc = startServiceProcess(name, { PIPEWRIGHT_CONSUMER_START_FROM: 'latest', PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest' });
+    // Free ports: the defaults (5005x/5105x) lie in Linux's ephemeral range, where the many client
+    // connections of the suites before can hold one. The default consumer groups on a broker the
+    // other suites share start at the topics' ends, so this boot does not run their leftover jobs.
+    const key = name.toUpperCase().replace(/-/g, '_');
+    const [grpcPort, httpPort] = [await freePort(), await freePort()];
+    const env = { [`PIPEWRIGHT_${key}_PORT`]: String(grpcPort), [`PIPEWRIGHT_${key}_HTTP_PORT`]: String(httpPort) };
+    const proc = startServiceProcess(name, { ...env, PIPEWRIGHT_CONSUMER_START_FROM: 'latest', PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest' });
     try {
-      await waitUntilServing(serviceAddress(name), proc);
-      expect(await checkHealth(serviceAddress(name))).toBe('SERVING');
-      const res = await fetch(`http://127.0.0.1:${serviceDefaults[name] + 1000}/readyz`);
+      await waitUntilServing(serviceAddress(name, env), proc);
+      expect(await checkHealth(serviceAddress(name, env))).toBe('SERVING');
+      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
       expect(res.status).toBe(200);
     } finally {
       const exit = await proc.stop('SIGTERM');
@@ -26,10 +31,11 @@ describe('the five services as processes', () => {
   });
 
   it('reports an unknown health service as NOT_FOUND', async () => {
-    const proc = startServiceProcess('artifact');
+    const env = { PIPEWRIGHT_ARTIFACT_PORT: String(await freePort()), PIPEWRIGHT_ARTIFACT_HTTP_PORT: String(await freePort()) };
+    const proc = startServiceProcess('artifact', env);
     try {
-      await waitUntilServing(serviceAddress('artifact'), proc);
-      await expect(checkHealth(serviceAddress('artifact'), 'no.such.Service')).rejects.toMatchObject({ code: 5 });
+      await waitUntilServing(serviceAddress('artifact', env), proc);
+      await expect(checkHealth(serviceAddress('artifact', env), 'no.such.Service')).rejects.toMatchObject({ code: 5 });
     } finally {
       await proc.stop();
     }
