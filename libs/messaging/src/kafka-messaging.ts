@@ -1,7 +1,7 @@
 import { createLogger } from '@pipewright/telemetry';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
 import { encodeCloudEvent, type CloudEvent } from './cloudevents';
-import { backoffDelay, sleep } from './backoff';
+import { retry } from './backoff';
 import { consumerLag, type PartitionLag } from './consumer-lag';
 import { waitForKafka, type ConnectOptions } from './connect';
 import { MessagingNotRunning } from './errors';
@@ -164,7 +164,7 @@ export class KafkaMessaging {
   private async pinStartAtEnd(groupId: string, topics: readonly string[]): Promise<void> {
     // Topics created a moment ago may not be in the broker's metadata yet: kafkajs then fails in
     // several ways (some not marked retriable), so the whole step is retried for a while.
-    await retrying(async () => {
+    await retry(async () => {
       const committed = await this.admin.fetchOffsets({ groupId, topics: [...topics] });
       for (const { topic, partitions } of committed) {
         const unset = new Set(partitions.filter((p) => p.offset === '-1').map((p) => p.partition));
@@ -179,21 +179,10 @@ export class KafkaMessaging {
           this.logger.warn({ groupId, topic, error: (error as Error).message }, 'start offsets of an active group left to the group');
         }
       }
-    }, this.shutdown.signal);
+    }, { attempts: 10, signal: this.shutdown.signal });
   }
 
   private assertRunning(): void {
     if (this.state !== 'running') throw new MessagingNotRunning(`messaging is ${this.state === 'closed' ? 'closed' : 'not started'}: call start() first`);
-  }
-}
-
-async function retrying<T>(operation: () => Promise<T>, signal: AbortSignal, attempts = 10): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt >= attempts || signal.aborted) throw error;
-      await sleep(backoffDelay(attempt, 100, 2_000), signal);
-    }
   }
 }

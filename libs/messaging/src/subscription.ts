@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, EachMessagePayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { backoffDelay, sleep } from './backoff';
+import { backoffDelay, isRetriable, retry, sleep } from './backoff';
 import { decodeCloudEvent, type CloudEvent } from './cloudevents';
 import { MalformedMessage } from './errors';
 import { positioned } from './positioned';
@@ -112,15 +112,7 @@ export class ConsumerSubscription implements Subscription {
     await this.consumer.connect();
     try {
       // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() });
-          break;
-        } catch (error) {
-          if (attempt >= 10 || !(error as { retriable?: boolean }).retriable) throw error;
-          await sleep(backoffDelay(attempt, 100, 2_000));
-        }
-      }
+      await retry(() => this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
       const joinWaitMs = this.options.joinWaitMs ?? 20_000;
       const ready = positioned(this.consumer, joinWaitMs);
       await this.consumer.run({

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import type { MessagingLogger } from './logger';
 import type { TopicSpec } from './topics';
-import { backoffDelay, sleep } from './backoff';
+import { isRetriable, retry } from './backoff';
 
 /**
  * Creates missing topics with explicit partition counts (the broker does not auto-create).
@@ -41,14 +41,18 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], logger: Mes
   }
 }
 
+/** Metadata read while a topic has no leader yet: worth reading again. */
+class LeadersUnknown extends Error {}
+
 async function untilLeadersKnown<T extends { topics: { partitions: { leader: number }[] }[] }>(read: () => Promise<T>, attempts = 12): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return retry(
+    async (attempt) => {
       const metadata = await read();
-      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) || attempt >= attempts) return metadata;
-    } catch (error) {
-      if (attempt >= attempts || !(error as { retriable?: boolean }).retriable) throw error;
-    }
-    await sleep(backoffDelay(attempt, 100, 2_000));
-  }
+      const known = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      // After the last attempt the metadata is taken as it is: subscribing retries on its own.
+      if (!known && attempt < attempts) throw new LeadersUnknown();
+      return metadata;
+    },
+    { attempts, retryable: (error) => error instanceof LeadersUnknown || isRetriable(error) },
+  );
 }
