@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { clientChannel, serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 
 export const SERVICES = Object.keys(serviceDefaults) as ServiceName[];
@@ -81,7 +81,8 @@ export class Platform {
       services.map((service) => {
         const proc = startServiceProcess(service, this.env);
         this.processes.set(service, proc);
-        return waitUntilServing(this.address(service), proc, 120_000);
+        // Health is asked the way the platform's own processes talk: over mTLS when its env says so.
+        return waitUntilServing(this.address(service), proc, 120_000, clientChannel({ ...process.env, ...this.env }));
       }),
     );
   }

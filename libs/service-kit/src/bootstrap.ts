@@ -13,6 +13,7 @@ import { HttpHealthController } from './http-health';
 import { securityConfig } from '@pipewright/security';
 import { AccessDecider, GrpcAuthGuard, providedLocalAccessDecider, RemoteAccessDecider } from './auth-guard';
 import { useServiceIdentity } from './service-credentials';
+import { serverCredentials } from './tls';
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -49,6 +50,8 @@ export interface RunningService {
  */
 export async function runService(def: ServiceDefinition): Promise<RunningService> {
   const logger = def.logger ?? new JsonNestLogger(createLogger(def.name));
+  // Plaintext, or mutual TLS when PIPEWRIGHT_TLS_* are set: a partial setting fails here, before anything connects.
+  const credentials = serverCredentials();
   // Node prints process warnings as plain text on stderr; every line a service writes is JSON.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => logger.warn(`${warning.name}: ${warning.message}`, 'process'));
@@ -78,6 +81,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
       transport: Transport.GRPC,
       options: {
         url: `0.0.0.0:${grpcPort}`,
+        credentials,
         package: ['grpc.health.v1', ...transport.package],
         protoPath: [healthProtoPath, ...transport.protoPath],
         loader: transport.loader,

@@ -1,7 +1,8 @@
-import { credentials, loadPackageDefinition, Metadata, ServiceError } from '@grpc/grpc-js';
+import { loadPackageDefinition, Metadata, ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, protoLoaderOptions, ServiceName as ContractServiceName } from '@pipewright/contracts';
 import { serviceMetadata } from './service-credentials';
+import { ClientChannel, clientChannel } from './tls';
 
 type Callback = (error: ServiceError | null, response: unknown) => void;
 type DynamicClient = Record<string, (request: unknown, metadata: Metadata, options: { deadline: number }, callback: Callback) => unknown> & {
@@ -22,12 +23,18 @@ export class GrpcClient {
     private readonly defaultDeadlineMs = 30_000,
     /** Per-call metadata; by default this process's own service identity, if it has one (docs/security.md). */
     private readonly metadata: () => Metadata = serviceMetadata,
+    /** Plaintext, or mutual TLS when PIPEWRIGHT_TLS_* are set (docs/security.md). */
+    channel: ClientChannel = clientChannel(),
   ) {
     const proto = protoFiles[service];
     const definition = loadSync(proto.protoPath.map((p) => p), protoLoaderOptions);
     let node: any = loadPackageDefinition(definition);
     for (const part of `${proto.package}.${proto.service}`.split('.')) node = node[part];
-    this.client = new node(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 64 * 1024 * 1024, 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+    this.client = new node(address, channel.credentials, {
+      ...channel.options,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.max_send_message_length': 64 * 1024 * 1024,
+    });
   }
 
   call<Res = any>(method: string, request: unknown, deadlineMs = this.defaultDeadlineMs): Promise<Res> {

@@ -8,3 +8,4 @@ export * from './grpc-client';
 export * from './readiness';
 export * from './auth-guard';
 export * from './service-credentials';
+export * from './tls';

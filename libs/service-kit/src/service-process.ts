@@ -1,8 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { credentials, loadPackageDefinition, GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadPackageDefinition, GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { healthProtoPath } from './bootstrap';
+import { ClientChannel, clientChannel } from './tls';
 
 /** The repository root, where services/<name>/src/main.ts live. */
 export const workspaceRoot = resolve(__dirname, '../../..');
@@ -46,14 +47,15 @@ type HealthClient = InstanceType<ServiceClientConstructor> & {
   Check(req: { service: string }, opts: { deadline: number }, cb: (err: Error | null, res?: { status: string }) => void): void;
 };
 
-export function healthClient(address: string): HealthClient {
+/** `channel`: plaintext, or mutual TLS when this process has PIPEWRIGHT_TLS_* set; pass one to check a differently configured service. */
+export function healthClient(address: string, channel: ClientChannel = clientChannel()): HealthClient {
   const def = loadSync(healthProtoPath, { keepCase: false, enums: String, defaults: true });
   const grpc = loadPackageDefinition(def) as unknown as { grpc: { health: { v1: GrpcObject & { Health: ServiceClientConstructor } } } };
-  return new grpc.grpc.health.v1.Health(address, credentials.createInsecure()) as HealthClient;
+  return new grpc.grpc.health.v1.Health(address, channel.credentials, channel.options) as HealthClient;
 }
 
-export function checkHealth(address: string, service = '', timeoutMs = 2000): Promise<string> {
-  const client = healthClient(address);
+export function checkHealth(address: string, service = '', timeoutMs = 2000, channel?: ClientChannel): Promise<string> {
+  const client = healthClient(address, channel);
   return new Promise((resolve, reject) => {
     client.Check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
       client.close();
@@ -64,7 +66,7 @@ export function checkHealth(address: string, service = '', timeoutMs = 2000): Pr
 }
 
 /** Polls until the service's gRPC health answers SERVING, or fails with what the process printed. */
-export async function waitUntilServing(address: string, proc?: ServiceProcess, timeoutMs = 60000): Promise<void> {
+export async function waitUntilServing(address: string, proc?: ServiceProcess, timeoutMs = 60000, channel: ClientChannel = clientChannel()): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -72,7 +74,7 @@ export async function waitUntilServing(address: string, proc?: ServiceProcess, t
       throw new Error(`${proc.name} exited before serving:\n${proc.lines.slice(-30).join('\n')}`);
     }
     try {
-      if ((await checkHealth(address, '', 1000)) === 'SERVING') return;
+      if ((await checkHealth(address, '', 1000, channel)) === 'SERVING') return;
     } catch (error) {
       last = error;
     }
