@@ -24,6 +24,7 @@ export class CliContext {
       ArtifactService: 'artifact',
       NotificationService: 'notification',
       IdentityService: 'pipeline-definition',
+      SecretService: 'pipeline-definition',
     };
     let client = this.clients.get(contract);
     if (!client) this.clients.set(contract, (client = new GrpcClient(contract, this.address(owner[contract]), this.deadlineMs, () => this.metadata())));

@@ -35,6 +35,8 @@ export interface JobContext {
   /** Compute/AWS/Commands: the action's `commands` and `outputVariables`. */
   readonly commands?: readonly string[];
   readonly outputVariableNames?: readonly string[];
+  /** The action's environment variables, secrets already substituted. */
+  readonly environmentVariables?: Readonly<Record<string, string>>;
   /** Fires on stop (abandon) and, through runJob, on timeout. */
   readonly signal: AbortSignal;
   readonly timeoutMillis: number;

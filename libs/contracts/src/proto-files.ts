@@ -56,6 +56,12 @@ export const protoFiles = {
     service: 'IdentityService',
     protoPath: ['pipewright/security/v1/identity_service.proto'],
   },
+  /** Served by pipeline-definition: the per-team secret store. */
+  SecretService: {
+    package: 'pipewright.security.v1',
+    service: 'SecretService',
+    protoPath: ['pipewright/security/v1/secret_service.proto'],
+  },
 } as const satisfies Record<string, ServiceProto>;
 
 export type ServiceName = keyof typeof protoFiles;

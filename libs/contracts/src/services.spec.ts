@@ -59,6 +59,7 @@ const operations: Record<ServiceName, string[]> = {
     'Authorize',
     'ListAuditEvents',
   ],
+  SecretService: ['PutSecret', 'DeleteSecret', 'ListSecrets', 'ResolveJobSecrets'],
 };
 
 interface MethodDefinition {

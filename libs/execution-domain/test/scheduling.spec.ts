@@ -158,6 +158,12 @@ describe('variables resolved at dispatch', () => {
     expect(stateOf(events).stages['Build']?.actions['Compile']?.configuration).toEqual({ ProjectName: 'p', Commit: 'abc123', Env: 'prod', Run: EXECUTION_ID });
   });
 
+  it('leaves #{secrets.name} literal beside resolved references: only the job resolves secrets', () => {
+    const declaration = pipeline([{ name: 'Build', actions: [build('Compile', 1, { configuration: { Commands: 'deploy --token #{secrets.deploy-token} --run #{codepipeline.PipelineExecutionId}' } })] }]);
+    const events = history([enter('Build', at(3))], throughSource(declaration));
+    expect(stateOf(events).stages['Build']?.actions['Compile']?.configuration).toEqual({ Commands: `deploy --token #{secrets.deploy-token} --run ${EXECUTION_ID}` });
+  });
+
   it('fails the action with a ConfigurationError naming the reference it cannot resolve', () => {
     const declaration = pipeline([{ name: 'Build', actions: [build('Compile', 1, { configuration: { Tag: '#{BuildVariables.Tag}' } })] }]);
     const given = throughSource(declaration);

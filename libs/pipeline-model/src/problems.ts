@@ -57,6 +57,7 @@ export type ProblemRule =
   | 'variable.reference.namespace-not-upstream'
   | 'variable.reference.codepipeline-unknown'
   | 'variable.reference.pipeline-variable-undeclared'
+  | 'variable.reference.secret-name'
   // triggers
   | 'trigger.v2-only'
   | 'trigger.count'

@@ -66,6 +66,20 @@ describe('variable rules', () => {
     ]);
   });
 
+  it('#{secrets.name} is left for the job to resolve: no declaration needed', () => {
+    expect(problemsOf(given((d) => (build(d).configuration = { Commands: 'deploy --token #{secrets.deploy-token.v2}' })))).toEqual([]);
+  });
+
+  it('#{secrets.name} with a character a secret name cannot have is a problem', () => {
+    expect(problemsOf(given((d) => (build(d).configuration = { Commands: 'echo #{secrets.a@b}' })))).toEqual([
+      { path: 'pipeline.stages[1].actions[0].configuration.Commands', rule: 'variable.reference.secret-name' },
+    ]);
+  });
+
+  it('secrets is a reserved namespace', () => {
+    expect(problemsOf(given((d) => (build(d).namespace = 'secrets')))).toEqual([{ path: 'pipeline.stages[1].actions[0].namespace', rule: 'namespace.name' }]);
+  });
+
   it('namespaces are unique in the pipeline', () => {
     expect(problemsOf(given((d) => (build(d).namespace = 'SourceVariables')))).toEqual([{ path: 'pipeline.stages[1].actions[0].namespace', rule: 'namespace.duplicate' }]);
   });

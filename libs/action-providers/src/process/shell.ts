@@ -23,6 +23,7 @@ export async function jobEnvironment(job: JobContext): Promise<Record<string, st
     PIPEWRIGHT_STAGE_NAME: job.pipelineContext.stageName,
     PIPEWRIGHT_ACTION_NAME: job.pipelineContext.actionName,
     PIPEWRIGHT_EXECUTION_ID: job.pipelineContext.pipelineExecutionId,
+    ...job.environmentVariables,
   };
   job.inputArtifactNames.forEach((name, index) => {
     env[index === 0 ? 'CODEBUILD_SRC_DIR' : `CODEBUILD_SRC_DIR_${name}`] = inputDir(job, name);

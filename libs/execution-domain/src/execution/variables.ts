@@ -38,7 +38,11 @@ export function resolveText(text: string, ctx: ResolutionContext): Resolved<stri
   return problem === undefined ? { ok: true, value } : { ok: false, message: problem };
 }
 
+/** `#{secrets.name}` stays literal here: only the job's worker resolves it, so no value enters an event. */
+export const SECRETS_NAMESPACE = 'secrets';
+
 function lookup(namespace: string, name: string, ctx: ResolutionContext): string | { reason: string } {
+  if (namespace === SECRETS_NAMESPACE) return `#{${namespace}.${name}}`;
   if (namespace === 'codepipeline') {
     return name === 'PipelineExecutionId' ? ctx.pipelineExecutionId : { reason: `codepipeline has no variable '${name}'` };
   }

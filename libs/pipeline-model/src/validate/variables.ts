@@ -1,7 +1,8 @@
 /**
  * Variable rules: namespaces are named well and unique; `#{Namespace.Variable}` names a namespace
  * of an action that runs before the reference is resolved; `#{variables.name}` names a declared
- * pipeline variable; `#{codepipeline.…}` names one of CodePipeline's own variables.
+ * pipeline variable; `#{codepipeline.…}` names one of CodePipeline's own variables; `#{secrets.name}`
+ * names a secret of the owning team, resolved by the job's worker (docs/security.md "Secrets").
  */
 import { PipelineDeclaration, RuleDeclaration } from '../declaration';
 import { NAMESPACE_NAME, PIPELINE_VARIABLE_NAME } from '../names';
@@ -12,7 +13,9 @@ import { checkNameRule } from './structure';
 
 /** Variables CodePipeline sets on every execution (`#{codepipeline.PipelineExecutionId}`). */
 export const CODEPIPELINE_VARIABLES: readonly string[] = ['PipelineExecutionId'];
-const RESERVED_NAMESPACES = ['codepipeline', 'variables'];
+const RESERVED_NAMESPACES = ['codepipeline', 'variables', 'secrets'];
+/** A secret's name as the secret store accepts it. */
+export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 export interface VariableReference {
   namespace: string;
@@ -43,6 +46,9 @@ export function checkVariables(declaration: PipelineDeclaration, findings: Findi
         if (!CODEPIPELINE_VARIABLES.includes(reference.name)) {
           findings.problem(site.path, 'variable.reference.codepipeline-unknown', `${written}: CodePipeline's variables are ${CODEPIPELINE_VARIABLES.join(', ')}`);
         }
+      } else if (reference.namespace === 'secrets') {
+        // Whether the secret exists is known only when the job runs (secrets change without a new pipeline version).
+        if (!SECRET_NAME.test(reference.name)) findings.problem(site.path, 'variable.reference.secret-name', `${written}: a secret name is 1-128 letters, digits, '_', '.' and '-'`);
       } else if (reference.namespace === 'variables') {
         if (!declared.has(reference.name)) {
           findings.problem(site.path, 'variable.reference.pipeline-variable-undeclared', `${written}: no pipeline variable ${reference.name} is declared`);

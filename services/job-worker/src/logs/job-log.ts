@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { promises as fs } from 'node:fs';
+import type { MaskingStream, SecretMasker } from '@pipewright/action-providers';
 
 /**
  * The log file of one running job. Output is appended as it streams; readers follow `size` (bytes
@@ -12,6 +13,7 @@ export class JobLogWriter extends EventEmitter {
   private readonly tail: string[] = [];
   private bytes = 0;
   private ended = false;
+  private masking?: MaskingStream;
 
   private constructor(
     readonly jobId: string,
@@ -37,8 +39,18 @@ export class JobLogWriter extends EventEmitter {
     return this.ended;
   }
 
+  /** From now on every secret value is written as `***`, even when a chunk boundary splits it. */
+  maskWith(masker: SecretMasker): void {
+    if (!masker.empty) this.masking = masker.stream((text) => this.write(text));
+  }
+
   append(text: string): void {
     if (this.ended || text === '') return;
+    if (this.masking) this.masking.append(text);
+    else this.write(text);
+  }
+
+  private write(text: string): void {
     this.remember(text);
     const data = Buffer.from(text, 'utf8');
     this.written = this.written.then(async () => {
@@ -59,6 +71,7 @@ export class JobLogWriter extends EventEmitter {
 
   async close(): Promise<void> {
     if (this.ended) return;
+    this.masking?.flush();
     this.ended = true;
     await this.written.catch(() => undefined);
     await this.handle.close();
