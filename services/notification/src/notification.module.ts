@@ -8,6 +8,7 @@ import { EventLog } from './events/event-log';
 import { ExecutionEventsConsumer } from './events/execution-events.consumer';
 import { Signals } from './events/signals';
 import { WatchController } from './events/watch.controller';
+import { RuleAccess } from './rules/rule-access';
 import { RuleRepository } from './rules/rule-repository';
 import { RulesController } from './rules/rules.controller';
 import { RulesHandler } from './rules/rules.handler';
@@ -25,6 +26,7 @@ const config = notificationConfig();
     Signals,
     RuleRepository,
     RulesHandler,
+    RuleAccess,
     EventLog,
     DeliveryRepository,
     TargetSender,

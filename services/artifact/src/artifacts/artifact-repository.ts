@@ -26,8 +26,10 @@ export interface ArtifactCursor {
 export interface ArtifactRepository {
   insert(record: ArtifactRecord): Promise<void>;
   find(artifactId: string): Promise<ArtifactRecord | undefined>;
-  /** Oldest first. */
-  listByExecution(pipelineExecutionId: string, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]>;
+  /** Oldest first; with `pipelineName`, only that pipeline's (an uploader names both, so one execution id could carry two). */
+  listByExecution(pipelineExecutionId: string, pipelineName: string | undefined, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]>;
+  /** The pipeline of an execution's first artifact: whose the execution is, for authorization. */
+  pipelineOfExecution(pipelineExecutionId: string): Promise<string | undefined>;
   /** Resolves false when there was no such artifact. */
   delete(artifactId: string): Promise<boolean>;
 }
@@ -105,15 +107,24 @@ export class PostgresArtifactRepository implements ArtifactRepository, OnModuleI
     return rows[0] && fromRow(rows[0]);
   }
 
-  async listByExecution(pipelineExecutionId: string, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]> {
+  async listByExecution(pipelineExecutionId: string, pipelineName: string | undefined, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]> {
     const { store, table } = await this.store();
     const rows = (await store.query(
       `SELECT ${COLUMNS} FROM ${table}
        WHERE pipeline_execution_id = $1 AND ($2::timestamptz IS NULL OR (created, artifact_id) > ($2::timestamptz, $3::uuid))
+         AND ($5::text IS NULL OR pipeline_name = $5)
        ORDER BY created, artifact_id LIMIT $4`,
-      [pipelineExecutionId, after?.created ?? null, after?.artifactId ?? null, limit],
+      [pipelineExecutionId, after?.created ?? null, after?.artifactId ?? null, limit, pipelineName ?? null],
     )) as ArtifactRow[];
     return rows.map(fromRow);
+  }
+
+  async pipelineOfExecution(pipelineExecutionId: string): Promise<string | undefined> {
+    const { store, table } = await this.store();
+    const rows = (await store.query(`SELECT pipeline_name FROM ${table} WHERE pipeline_execution_id = $1 ORDER BY created, artifact_id LIMIT 1`, [pipelineExecutionId])) as {
+      pipeline_name: string;
+    }[];
+    return rows[0]?.pipeline_name;
   }
 
   async delete(artifactId: string): Promise<boolean> {

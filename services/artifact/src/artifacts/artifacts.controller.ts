@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream, status } from '@grpc/grpc-js';
 import { artifactV1, timestampFromDate } from '@pipewright/contracts';
-import { toGrpcError } from '@pipewright/service-kit';
+import { authorizeFirstMessage, callerAccess, toGrpcError } from '@pipewright/service-kit';
 import { randomUUID } from 'node:crypto';
 import { from, ignoreElements, Observable } from 'rxjs';
 import { ArtifactCursor, ArtifactRecord } from './artifact-repository';
@@ -97,7 +97,10 @@ export class ArtifactsController {
   async uploadArtifact(call: ServerReadableStream<artifactV1.UploadArtifactRequest, artifactV1.UploadArtifactResponse>, callback: sendUnaryData<artifactV1.UploadArtifactResponse>): Promise<void> {
     const upload = uploadStream(call);
     try {
-      const artifact = newArtifact(await upload.metadata);
+      const metadata = await upload.metadata;
+      // The guard let the call in unread: its pipeline is in this first message. Nothing is stored before this.
+      await authorizeFirstMessage(call, 'ArtifactService', 'UploadArtifact', { metadata });
+      const artifact = newArtifact(metadata);
       const record = await this.handler.upload(artifact, upload.content, randomUUID(), new Date(), upload.cancelled);
       callback(null, { artifact: toMessage(record) });
     } catch (error) {
@@ -145,10 +148,12 @@ export class ArtifactsController {
   }
 
   @GrpcMethod('ArtifactService')
-  async listArtifacts(request: artifactV1.ListArtifactsRequest): Promise<artifactV1.ListArtifactsResponse> {
+  async listArtifacts(request: artifactV1.ListArtifactsRequest, metadata?: Metadata): Promise<artifactV1.ListArtifactsResponse> {
     const executionId = required(request.pipelineExecutionId, 'pipeline_execution_id');
     const limit = pageSize(request.maxResults);
-    const rows = await this.handler.list(executionId, decodeToken(request.nextToken ?? ''), limit + 1);
+    // Only the pipeline the call was authorized on (the execution's), whatever else an uploader filed under its id.
+    const pipeline = callerAccess(metadata)?.resource.pipeline;
+    const rows = await this.handler.list(executionId, pipeline, decodeToken(request.nextToken ?? ''), limit + 1);
     const page = rows.slice(0, limit);
     return { artifacts: page.map(toMessage), nextToken: rows.length > limit ? encodeToken(page[page.length - 1]) : '' };
   }

@@ -71,8 +71,18 @@ export class ArtifactsHandler {
     }
   }
 
-  list(pipelineExecutionId: string, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]> {
-    return this.repository.listByExecution(pipelineExecutionId, after, limit);
+  list(pipelineExecutionId: string, pipelineName: string | undefined, after: ArtifactCursor | undefined, limit: number): Promise<ArtifactRecord[]> {
+    return this.repository.listByExecution(pipelineExecutionId, pipelineName, after, limit);
+  }
+
+  /**
+   * The pipeline an artifact operation's request belongs to (the guard's resource lookup): the
+   * artifact's, or for a list the execution's. An unknown id belongs to none.
+   */
+  async pipelineOf(method: string, request: { artifactId?: string; pipelineExecutionId?: string }): Promise<string | undefined> {
+    if (method === 'ListArtifacts') return request.pipelineExecutionId ? this.repository.pipelineOfExecution(request.pipelineExecutionId) : undefined;
+    const artifactId = request.artifactId ?? '';
+    return UUID.test(artifactId) ? (await this.repository.find(artifactId))?.pipelineName : undefined;
   }
 
   /** Removes the metadata only; a blob no artifact refers to any more is garbage collection's to remove. */

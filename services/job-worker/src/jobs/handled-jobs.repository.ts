@@ -37,6 +37,13 @@ export class HandledJobsRepository implements OnModuleInit {
     return rows.length === 1;
   }
 
+  /** The pipeline of a job the group took (recorded when it was claimed); undefined for any other id. */
+  async pipelineOf(jobId: string): Promise<string | undefined> {
+    const store = await this.infrastructure.store();
+    const rows = (await store.query(`SELECT pipeline_name FROM ${await this.table()} WHERE job_id = $1`, [jobId])) as { pipeline_name: string }[];
+    return rows[0]?.pipeline_name || undefined;
+  }
+
   async record(jobId: string, state: HandledState): Promise<void> {
     const store = await this.infrastructure.store();
     await store.query(`UPDATE ${await this.table()} SET state = $2, updated = now() WHERE job_id = $1`, [jobId, state]);

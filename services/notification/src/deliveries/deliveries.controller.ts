@@ -1,5 +1,7 @@
 import { Controller } from '@nestjs/common';
+import { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
+import { callerAccess } from '@pipewright/service-kit';
 import { notificationV1, timestampFromDate } from '@pipewright/contracts';
 import { InvalidRequest, pageSize } from '../errors';
 import { Delivery, DELIVERY_STATUSES } from './delivery';
@@ -32,7 +34,7 @@ export class DeliveriesController implements Partial<notificationV1.Notification
   constructor(private readonly repository: DeliveryRepository) {}
 
   @GrpcMethod('NotificationService')
-  async listDeliveries(request: Request<'listDeliveries'>): Promise<notificationV1.ListDeliveriesResponse> {
+  async listDeliveries(request: Request<'listDeliveries'>, metadata?: Metadata): Promise<notificationV1.ListDeliveriesResponse> {
     const limit = pageSize(request.maxResults);
     const status = request.status ?? '';
     const problems = [];
@@ -40,7 +42,9 @@ export class DeliveriesController implements Partial<notificationV1.Notification
     const token = request.nextToken || null;
     if (token !== null && !/^\d{1,18}$/.test(token)) problems.push({ path: 'next_token', message: 'next_token is not one this service issued' });
     if (problems.length) throw new InvalidRequest(problems);
-    const rows = await this.repository.list({ ruleName: request.ruleName ?? '', targetAddress: request.targetAddress ?? '', status }, token, limit + 1);
+    // A caller allowed on the rule's one pipeline sees that pipeline's deliveries only (a rule once of the same name may have had others).
+    const pipeline = callerAccess(metadata)?.resource.pipeline;
+    const rows = await this.repository.list({ ruleName: request.ruleName ?? '', targetAddress: request.targetAddress ?? '', status, pipeline }, token, limit + 1);
     const page = rows.slice(0, limit);
     return { deliveries: page.map(deliveryMessage), nextToken: rows.length > limit ? page[page.length - 1].seq : '' };
   }

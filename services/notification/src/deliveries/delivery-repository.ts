@@ -12,6 +12,8 @@ export interface DeliveryFilter {
   ruleName: string;
   targetAddress: string;
   status: string;
+  /** Only deliveries of this pipeline's events (the pipeline the caller was authorized on). */
+  pipeline?: string;
 }
 
 const fromRow = (r: Record<string, any>): Delivery => ({
@@ -127,11 +129,18 @@ export class DeliveryRepository {
     const rows = (await store.query(
       `SELECT * FROM ${tables.deliveries}
         WHERE ($1 = '' OR rule_name = $1) AND ($2 = '' OR target_address = $2) AND ($3 = '' OR status = $3)
-          AND ($4::bigint IS NULL OR seq < $4::bigint)
+          AND ($4::bigint IS NULL OR seq < $4::bigint) AND ($6::text IS NULL OR pipeline = $6)
         ORDER BY seq DESC LIMIT $5`,
-      [filter.ruleName, filter.targetAddress, filter.status, beforeSeq, limit],
+      [filter.ruleName, filter.targetAddress, filter.status, beforeSeq, limit, filter.pipeline ?? null],
     )) as Record<string, any>[];
     return rows.map(fromRow);
+  }
+
+  /** The rule and the event's pipeline of one delivery (for authorization); undefined when there is none. */
+  async find(deliveryId: string): Promise<Pick<Delivery, 'ruleName' | 'pipeline'> | undefined> {
+    const { store, tables } = await this.db.open();
+    const rows = (await store.query(`SELECT rule_name, pipeline FROM ${tables.deliveries} WHERE delivery_id = $1`, [deliveryId])) as { rule_name: string; pipeline: string }[];
+    return rows[0] && { ruleName: rows[0].rule_name, pipeline: rows[0].pipeline };
   }
 
   /** A new delivery of a finished one's event to the same target, due now. */

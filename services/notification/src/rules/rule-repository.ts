@@ -66,6 +66,13 @@ export class RuleRepository implements OnModuleInit {
     });
   }
 
+  /** The rule as the read model has it (undefined when there is none by that name). */
+  async find(name: string): Promise<NotificationRule | undefined> {
+    const { store, tables } = await this.db.open();
+    const rows = (await store.query(`SELECT * FROM ${tables.rules} WHERE name = $1`, [name])) as RuleRow[];
+    return rows[0] && ruleFromRow(rows[0]);
+  }
+
   async list(pipeline: string, afterName: string, limit: number): Promise<NotificationRule[]> {
     const { store, tables } = await this.db.open();
     const rows = (await store.query(
