@@ -2,16 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, protoLoaderOptions } from '@pipewright/contracts';
-import { operationCatalog, Role, rolePermissions, roles } from '@pipewright/security';
+import { Role, roles } from '@pipewright/security';
 import { workspaceRoot } from '@pipewright/service-kit';
 import { testEnv, uniqueName } from '@pipewright/testing';
 import { eventually, JobWorkerDouble } from '../services/orchestrator/test/support';
-import { declaration, MatrixTeams, Outcome, SecuredServices } from './security-support';
+import { declaration, expectedOutcome, MatrixTeams, SecuredServices } from './security-support';
 
 jest.setTimeout(300_000);
 
 // The services these two processes serve; the matrix walks every operation their protos define.
-const served = ['PipelineService', 'IdentityService', 'ExecutionService', 'JobService'] as const;
+const served = ['PipelineService', 'IdentityService', 'SecretService', 'ExecutionService', 'JobService'] as const;
 
 function operations(): { service: string; method: string }[] {
   return served.flatMap((service) => {
@@ -76,23 +76,17 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
       transitionType: 'Inbound',
       reason: 'matrix',
       pipelineExecutionId: '00000000-0000-0000-0000-000000000000',
+      // SecretService: a value for PutSecret, a name ResolveJobSecrets looks up.
+      value: 'matrix-secret-value',
+      names: ['matrix-secret'],
       service,
     });
 
-    const expected = (service: string, method: string, caller: { role?: Role; team?: 'own' | 'other' | 'system'; token: 'valid' | 'none' | 'expired' | 'forged' }): Outcome => {
-      const policy = operationCatalog[`${service}/${method}`];
-      if (!policy) throw new Error(`${service}/${method} has no entry in the operation catalog`);
-      if (policy.scope === 'public') return 'ALLOWED';
-      if (caller.token !== 'valid') return 'UNAUTHENTICATED';
-      if (caller.team === 'system' || policy.scope === 'authenticated') return 'ALLOWED';
-      if (policy.scope === 'system' || caller.team === 'other') return 'PERMISSION_DENIED';
-      return rolePermissions[caller.role!].includes(policy.permission) ? 'ALLOWED' : 'PERMISSION_DENIED';
-    };
 
     it.each(operations())('$service/$method answers each caller as its policy says', async ({ service, method }) => {
       const wrong: string[] = [];
       for (const caller of teams.callers()) {
-        const want = expected(service, method, caller);
+        const want = expectedOutcome(service, method, caller);
         // PollForJobs waits for work when allowed: a short deadline ends it (DEADLINE_EXCEEDED counts as allowed).
         const deadlineMs = method === 'PollForJobs' ? 3_000 : 20_000;
         const got = await services.outcome(service, method, requestFor(service, method), caller.bearer, method === 'CreatePipeline' ? { 'pipewright-team': teamA } : {}, deadlineMs);
@@ -198,7 +192,7 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
 
       expect(issued.token).toMatch(/^pwt_/);
       const me = await services.call('IdentityService', 'WhoAmI', {}, issued.token);
-      expect(me.identity).toEqual({ kind: 'service-account', subject });
+      expect(me.identity).toEqual({ kind: 'service-account', subject, job: null });
       expect((await services.outcome('ExecutionService', 'ListPipelineExecutions', { pipelineName: `${run}-isolated` }, issued.token)).outcome).toBe('ALLOWED');
 
       await services.call('IdentityService', 'RevokeApiToken', { tokenId: issued.tokenId, team: teamA }, services.token(member('a', 'admin')));
@@ -243,7 +237,7 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
         ['IdentityService/ListAuditEvents', 'PERMISSION_DENIED', '', 'pipeline-definition'],
       ]);
       for (const event of events) {
-        expect(event.identity).toEqual({ kind: 'user', subject });
+        expect(event.identity).toEqual({ kind: 'user', subject, job: null });
         expect(event.sourceAddress).not.toBe('');
         expect(Number(event.time.seconds) * 1000).toBeGreaterThanOrEqual(started.getTime() - 1000);
       }
@@ -268,6 +262,36 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
       const { events } = await services.call('IdentityService', 'ListAuditEvents', { pipeline, outcome: 'UNAUTHENTICATED' }, rootToken());
 
       expect(events).toEqual([expect.objectContaining({ operation: 'ExecutionService/StartPipelineExecution', identity: null, message: expect.stringContaining('bearer token'), sourceAddress: expect.stringMatching(/./) })]);
+    });
+  });
+
+  describe('secrets: values reach the job token of a team pipeline only', () => {
+    const pipeline = `${run}-secrets`;
+
+    beforeAll(async () => {
+      await services.call('PipelineService', 'CreatePipeline', { pipeline: declaration(pipeline) }, rootToken(), { 'pipewright-team': teamA });
+      await services.call('SecretService', 'PutSecret', { team: teamA, name: 'api-key', value: 'team-a-value' }, services.token(member('a', 'admin')));
+    });
+
+    it('answers the job token of its own job with the owning team\'s value, and refuses everyone else', async () => {
+      const jobId = `job-${run}`;
+      const resolved = await services.call('SecretService', 'ResolveJobSecrets', { jobId, names: ['api-key'] }, services.jobToken(pipeline, jobId));
+      expect(resolved.values).toEqual({ 'api-key': 'team-a-value' });
+
+      const otherJob = await services.outcome('SecretService', 'ResolveJobSecrets', { jobId: 'another-job', names: ['api-key'] }, services.jobToken(pipeline, jobId));
+      expect(otherJob).toEqual({ outcome: 'PERMISSION_DENIED', detail: expect.stringContaining(`it is scoped to job ${jobId}`) });
+      const admin = await services.outcome('SecretService', 'ResolveJobSecrets', { jobId, pipelineName: pipeline, names: ['api-key'] }, rootToken());
+      expect(admin).toEqual({ outcome: 'PERMISSION_DENIED', detail: expect.stringContaining('may not read secret values') });
+      // A pipeline named in the request does not count: the token's own pipeline (unowned here) does.
+      const elsewhere = await services.outcome('SecretService', 'ResolveJobSecrets', { jobId, pipelineName: pipeline, names: ['api-key'] }, services.jobToken(`${run}-unowned`, jobId));
+      expect(elsewhere).toEqual({ outcome: 'ALLOWED', detail: 'NOT_FOUND: secret api-key does not exist in team default' });
+    });
+
+    it('lists names to team A viewers, without values, and not to team B', async () => {
+      const { secrets } = await services.call('SecretService', 'ListSecrets', { team: teamA }, services.token(member('a', 'viewer')));
+      expect(secrets.map((s: { name: string }) => s.name)).toContain('api-key');
+      expect(JSON.stringify(secrets)).not.toContain('team-a-value');
+      expect((await services.outcome('SecretService', 'ListSecrets', { team: teamA }, services.token(member('b', 'admin')))).outcome).toBe('PERMISSION_DENIED');
     });
   });
 

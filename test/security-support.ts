@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceName } from '@pipewright/contracts';
-import { Role, roles, signJwt } from '@pipewright/security';
+import { JobGrant, operationCatalog, Role, rolePermissions, roles, signJobToken, signJwt } from '@pipewright/security';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 
@@ -16,13 +16,18 @@ export const audience = 'pipewright';
 /** Pipewright services as real processes with PIPEWRIGHT_AUTH=required and an HS256 issuer. */
 export class SecuredServices {
   readonly secret = Buffer.from(randomBytes(32).toString('hex'));
+  /** Signs job tokens (the orchestrator mints them; tests forge and replay them). */
+  readonly jobSecret = Buffer.from(randomBytes(32).toString('hex'));
   readonly root = uniqueName('root');
   private readonly processes: ServiceProcess[] = [];
   readonly clients = new Map<string, GrpcClient>();
   definitionAddress = '';
 
-  /** pipeline-definition (always: it decides) and the given services, each on free ports. */
-  async start(others: readonly ('orchestrator' | 'artifact' | 'job-worker' | 'notification')[] = ['orchestrator']): Promise<void> {
+  /**
+   * pipeline-definition (always: it decides) and the given services, each on free ports. `workerPipelines`:
+   * the pipelines (a `prefix-*` pattern) whose jobs the job-worker takes, so it runs no other suite's.
+   */
+  async start(others: readonly ('orchestrator' | 'artifact' | 'job-worker' | 'notification')[] = ['orchestrator'], { workerPipelines = '' } = {}): Promise<void> {
     const env = testEnv();
     const schema = uniqueName('security_e2e');
     const names = ['pipeline-definition', ...others] as const;
@@ -38,9 +43,10 @@ export class SecuredServices {
       PIPEWRIGHT_JWT_ISSUER: issuer,
       PIPEWRIGHT_JWT_AUDIENCE: audience,
       PIPEWRIGHT_JWT_HS256_SECRET: this.secret.toString('utf8'),
+      PIPEWRIGHT_JOB_TOKEN_SECRET: this.jobSecret.toString('utf8'),
     };
     const own: Record<string, Record<string, string>> = {
-      'pipeline-definition': { PIPEWRIGHT_BOOTSTRAP_ADMIN: this.root },
+      'pipeline-definition': { PIPEWRIGHT_BOOTSTRAP_ADMIN: this.root, PIPEWRIGHT_SECRETS_KEY: randomBytes(32).toString('hex') },
       orchestrator: { PIPEWRIGHT_ORCHESTRATOR_SCHEMA: schema, PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: schema },
       artifact: { PIPEWRIGHT_ARTIFACT_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-artifacts-')) },
       'job-worker': {
@@ -48,8 +54,15 @@ export class SecuredServices {
         PIPEWRIGHT_JOB_WORKER_SCHEMA: `${schema}_worker`,
         PIPEWRIGHT_JOB_LOG_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-logs-')),
         PIPEWRIGHT_WORKSPACE_ROOT: mkdtempSync(join(tmpdir(), 'pw-sec-workspaces-')),
+        ...(workerPipelines ? { PIPEWRIGHT_JOB_WORKER_PIPELINES: workerPipelines } : {}),
       },
-      notification: { PIPEWRIGHT_NOTIFICATION_SCHEMA: `${schema}_notif`, PIPEWRIGHT_NOTIFICATION_GROUP_ID: `${schema}_notif`, PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest' },
+      notification: {
+        PIPEWRIGHT_NOTIFICATION_SCHEMA: `${schema}_notif`,
+        PIPEWRIGHT_NOTIFICATION_GROUP_ID: `${schema}_notif`,
+        PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest',
+        // Deliveries to a receiver of the test on loopback.
+        PIPEWRIGHT_NOTIFICATION_ALLOW_PRIVATE_TARGETS: 'true',
+      },
     };
     for (const name of names) {
       const { grpc, http } = ports.get(name)!;
@@ -58,7 +71,7 @@ export class SecuredServices {
     await Promise.all(this.processes.map((proc, i) => waitUntilServing(addresses[`PIPEWRIGHT_${key(names[i])}_ADDRESS`], proc, 120_000)));
     this.definitionAddress = addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS;
     const served: Record<string, ServiceName[]> = {
-      'pipeline-definition': ['PipelineService', 'IdentityService'],
+      'pipeline-definition': ['PipelineService', 'IdentityService', 'SecretService'],
       orchestrator: ['ExecutionService', 'JobService'],
       artifact: ['ArtifactService'],
       'job-worker': ['JobLogService'],
@@ -82,6 +95,12 @@ export class SecuredServices {
     return signJwt({ iss: issuer, aud: audience, sub: subject, iat: now, exp: now + expiresIn }, { alg: 'HS256', secret });
   }
 
+  /** A job token as the orchestrator mints it, for a job of `pipeline`. */
+  jobToken(pipeline: string, jobId = `job-${randomBytes(6).toString('hex')}`): string {
+    const grant: JobGrant = { jobId, nonce: randomBytes(8).toString('hex'), pipeline, executionId: randomBytes(8).toString('hex') };
+    return signJobToken(grant, this.jobSecret, new Date(Date.now() + 600_000), new Date());
+  }
+
   forged(subject: string): string {
     return this.token(subject, { secret: Buffer.from(randomBytes(32).toString('hex')) });
   }
@@ -96,6 +115,38 @@ export class SecuredServices {
     return new Promise((resolve, reject) =>
       (client.stub as any)[method](request, metadata, { deadline: Date.now() + deadlineMs }, (error: Error | null, response: T) => (error ? reject(error) : resolve(response))),
     );
+  }
+
+  /** Every message of a server stream and how it ended (code 0: OK; a watch that stays open ends at its deadline). */
+  stream<T = any>(service: string, method: string, request: unknown, token?: string, deadlineMs = 20_000): Promise<{ messages: T[]; code: number; details: string }> {
+    const client = this.clients.get(service);
+    if (!client) throw new Error(`no client for ${service}`);
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    const messages: T[] = [];
+    return new Promise((resolve) => {
+      const call = (client.stub as any)[method](request, metadata, { deadline: Date.now() + deadlineMs });
+      call.on('data', (m: T) => messages.push(m));
+      call.on('error', (error: { code: number; details: string }) => resolve({ messages, code: error.code, details: error.details }));
+      call.on('end', () => resolve({ messages, code: status.OK, details: '' }));
+    });
+  }
+
+  /** Uploads one artifact (metadata, then the bytes as one chunk); resolves the stored artifact. */
+  upload(metadata: Record<string, string>, bytes: Buffer, token?: string): Promise<{ artifactId: string; pipelineName: string; sha256: string }> {
+    const client = this.clients.get('ArtifactService');
+    if (!client) throw new Error('no client for ArtifactService');
+    const headers = new Metadata();
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) => {
+      const call = (client.stub as any).UploadArtifact(headers, { deadline: Date.now() + 20_000 }, (error: Error | null, response: { artifact: any }) =>
+        error ? reject(error) : resolve(response.artifact),
+      );
+      call.on('error', () => undefined);
+      call.write({ metadata });
+      call.write({ chunk: bytes });
+      call.end();
+    });
   }
 
   /**
@@ -212,4 +263,17 @@ export class MatrixTeams {
       { label: 'forged token', token: 'forged', bearer: services.forged(this.member('a', 'admin')) },
     ];
   }
+}
+
+/** What the policy says a matrix caller gets from an operation: both authorization matrices ask it. */
+export function expectedOutcome(service: string, method: string, caller: Pick<MatrixCaller, 'role' | 'team' | 'token'>): Outcome {
+  const policy = operationCatalog[`${service}/${method}`];
+  if (!policy) throw new Error(`${service}/${method} has no entry in the operation catalog`);
+  if (policy.scope === 'public') return 'ALLOWED';
+  if (caller.token !== 'valid') return 'UNAUTHENTICATED';
+  // Secret values answer a job token only: the handler refuses everyone else, system administrators too.
+  if (policy.permission === 'secret.resolve') return 'PERMISSION_DENIED';
+  if (caller.team === 'system' || policy.scope === 'authenticated') return 'ALLOWED';
+  if (policy.scope === 'system' || caller.team === 'other') return 'PERMISSION_DENIED';
+  return rolePermissions[caller.role!].includes(policy.permission) ? 'ALLOWED' : 'PERMISSION_DENIED';
 }

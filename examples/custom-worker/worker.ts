@@ -6,6 +6,9 @@
  *   node -r @swc-node/register examples/custom-worker/worker.ts \
  *     --address 127.0.0.1:50052 --category Deploy --provider FileWriter [--version 1] [--max-jobs N]
  *
+ * With PIPEWRIGHT_AUTH=required, PIPEWRIGHT_TOKEN is the worker's service-account token (role worker);
+ * each job is then acknowledged and reported with its own job token.
+ *
  * See README.md beside this file.
  */
 import { parseArgs } from 'node:util';
@@ -42,7 +45,7 @@ const queryParam = Object.fromEntries(args.query!.map((q) => [q.slice(0, q.index
 /** One pass over one job: acknowledge, work, report. A refused acknowledgement means another worker has it. */
 async function handle(client: JobServiceClient, job: Job): Promise<void> {
   const context = { jobId: job.id, pipeline: job.data.pipelineContext.pipelineName, action: job.data.pipelineContext.action.name, continuationToken: job.data.continuationToken || undefined };
-  const status = await client.acknowledgeJob(job.id, job.nonce);
+  const status = await client.acknowledgeJob(job);
   if (status !== 'InProgress') {
     log('job not ours to run', { ...context, status });
     return;
@@ -54,13 +57,13 @@ async function handle(client: JobServiceClient, job: Job): Promise<void> {
   }));
   switch (outcome.kind) {
     case 'succeeded':
-      await client.putJobSuccessResult(job.id, { summary: outcome.summary, outputVariables: outcome.outputVariables });
+      await client.putJobSuccessResult(job, { summary: outcome.summary, outputVariables: outcome.outputVariables });
       break;
     case 'continue':
-      await client.putJobSuccessResult(job.id, { summary: outcome.summary, continuationToken: outcome.continuationToken });
+      await client.putJobSuccessResult(job, { summary: outcome.summary, continuationToken: outcome.continuationToken });
       break;
     case 'failed':
-      await client.putJobFailureResult(job.id, outcome.failure);
+      await client.putJobFailureResult(job, outcome.failure);
       break;
   }
   log(`job ${outcome.kind}`, { ...context, ...(outcome.kind === 'failed' ? { failure: outcome.failure } : { summary: outcome.summary }) });
@@ -69,7 +72,7 @@ async function handle(client: JobServiceClient, job: Job): Promise<void> {
 async function main(): Promise<void> {
   const type = actionTypeId();
   const maxJobs = Number(args['max-jobs']);
-  const client = new JobServiceClient(args.address!);
+  const client = new JobServiceClient(args.address!, process.env.PIPEWRIGHT_TOKEN || undefined);
   let stopping = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => (stopping = true));
   log('polling', { address: args.address, actionTypeId: type, queryParam });

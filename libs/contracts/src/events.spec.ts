@@ -8,6 +8,7 @@ const jobRequested: jobV1.JobRequested = {
   data: {
     actionTypeId: { category: 'Build', owner: 'Custom', provider: 'Shell', version: '1' },
     actionConfiguration: { configuration: { Command: 'make', Empty: '' } },
+    jobToken: '',
     pipelineContext: {
       pipelineName: 'app',
       stage: { name: 'Build' },

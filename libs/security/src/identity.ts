@@ -4,6 +4,16 @@ export type IdentityKind = 'user' | 'service-account' | 'job';
 export interface Identity {
   kind: IdentityKind;
   subject: string;
+  /** A job identity's grant: the one job (and nonce) its token was minted for. */
+  job?: JobGrant;
+}
+
+/** What a job token lets its holder act for: one attempt of one action, known by its job id and nonce. */
+export interface JobGrant {
+  jobId: string;
+  nonce: string;
+  pipeline: string;
+  executionId: string;
 }
 
 export const identityKinds: readonly IdentityKind[] = ['user', 'service-account', 'job'];

@@ -3,6 +3,7 @@
 export * from './identity';
 export * from './jwt';
 export * from './api-token';
+export * from './job-token';
 export * from './policy';
 export * from './operation-catalog';
 export * from './config';

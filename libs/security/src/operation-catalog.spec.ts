@@ -45,32 +45,32 @@ describe('policy', () => {
   const bind = (role: RoleBinding['role'], team = 'payments', pipeline?: string): RoleBinding[] => [{ subject: 'ada', team, pipeline, role }];
 
   it('given a viewer of the owning team, when it reads, then it is allowed, and when it starts an execution, then it is denied naming the roles that may', () => {
-    expect(authorize(ada, bind('viewer'), 'GetPipeline', 'pipeline', 'pipeline.read', { pipeline: 'shop', team: 'payments' })).toEqual({ allowed: true });
-    const denied = authorize(ada, bind('viewer'), 'StartPipelineExecution', 'pipeline', 'execution.operate', { pipeline: 'shop', team: 'payments' });
+    expect(authorize(ada, bind('viewer'), 'GetPipeline', { scope: 'pipeline', permission: 'pipeline.read' }, { pipeline: 'shop', team: 'payments' })).toEqual({ allowed: true });
+    const denied = authorize(ada, bind('viewer'), 'StartPipelineExecution', { scope: 'pipeline', permission: 'execution.operate' }, { pipeline: 'shop', team: 'payments' });
 
     expect(denied).toEqual({ allowed: false, message: expect.stringContaining('execution.operate (role operator, admin)') });
   });
 
   it('given an admin of another team, then nothing on the pipeline is allowed', () => {
     for (const permission of rolePermissions.admin) {
-      expect(authorize(ada, bind('admin', 'search'), 'op', 'pipeline', permission, { pipeline: 'shop', team: 'payments' }).allowed).toBe(false);
+      expect(authorize(ada, bind('admin', 'search'), 'op', { scope: 'pipeline', permission }, { pipeline: 'shop', team: 'payments' }).allowed).toBe(false);
     }
   });
 
   it('given a binding on one pipeline, then it applies to that pipeline only', () => {
     const bindings = bind('approver', 'payments', 'shop');
 
-    expect(authorize(ada, bindings, 'PutApprovalResult', 'pipeline', 'approval.decide', { pipeline: 'shop', team: 'payments' }).allowed).toBe(true);
-    expect(authorize(ada, bindings, 'PutApprovalResult', 'pipeline', 'approval.decide', { pipeline: 'cart', team: 'payments' }).allowed).toBe(false);
+    expect(authorize(ada, bindings, 'PutApprovalResult', { scope: 'pipeline', permission: 'approval.decide' }, { pipeline: 'shop', team: 'payments' }).allowed).toBe(true);
+    expect(authorize(ada, bindings, 'PutApprovalResult', { scope: 'pipeline', permission: 'approval.decide' }, { pipeline: 'cart', team: 'payments' }).allowed).toBe(false);
   });
 
   it('given an unknown pipeline, then only a system administrator is allowed', () => {
-    expect(authorize(ada, bind('admin'), 'GetPipeline', 'pipeline', 'pipeline.read', { pipeline: 'ghost' }).allowed).toBe(false);
-    expect(authorize(ada, bind('admin', '*'), 'GetPipeline', 'pipeline', 'pipeline.read', { pipeline: 'ghost' }).allowed).toBe(true);
+    expect(authorize(ada, bind('admin'), 'GetPipeline', { scope: 'pipeline', permission: 'pipeline.read' }, { pipeline: 'ghost' }).allowed).toBe(false);
+    expect(authorize(ada, bind('admin', '*'), 'GetPipeline', { scope: 'pipeline', permission: 'pipeline.read' }, { pipeline: 'ghost' }).allowed).toBe(true);
   });
 
   it('given a system-scoped operation, then a team admin is denied and a system worker may take jobs', () => {
-    expect(authorize(ada, bind('admin'), 'PollForJobs', 'system', 'job.work', {}).allowed).toBe(false);
-    expect(authorize(ada, bind('worker', '*'), 'PollForJobs', 'system', 'job.work', {}).allowed).toBe(true);
+    expect(authorize(ada, bind('admin'), 'PollForJobs', { scope: 'system', permission: 'job.work' }, {}).allowed).toBe(false);
+    expect(authorize(ada, bind('worker', '*'), 'PollForJobs', { scope: 'system', permission: 'job.work' }, {}).allowed).toBe(true);
   });
 });

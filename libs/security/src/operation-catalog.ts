@@ -1,4 +1,4 @@
-import { Permission, Resource, Scope } from './policy';
+import { JobAccess, lookupField, Permission, Resource, Scope } from './policy';
 
 /**
  * Where an operation's resource is in its request: field paths in proto-loader's camelCase shape,
@@ -12,10 +12,24 @@ export interface OperationPolicy {
   fields?: readonly string[];
   /** Changes state: recorded in the audit log whether allowed or not. */
   mutating: boolean;
+  /** What a job token may reach through it (absent: nothing). `own-job` reads `jobId` and `nonce` of the request. */
+  job?: JobAccess;
 }
 
 const read = (scope: Scope, permission: Permission, ...fields: string[]): OperationPolicy => ({ scope, permission, fields, mutating: false });
 const write = (scope: Scope, permission: Permission, ...fields: string[]): OperationPolicy => ({ scope, permission, fields, mutating: true });
+/**
+ * Field specs for requests that name only an id (artifact, job, rule, delivery): `#lookup` asks the
+ * serving service for the pipeline the id belongs to (service-kit's provideResourceLookup; an unknown
+ * id belongs to none). `#first-message` marks a client stream whose first message names the resource:
+ * the guard lets the call through and the controller authorizes that message before acting on it.
+ */
+export const firstMessageField = '#first-message';
+export const isLookedUp = (policy: OperationPolicy) => policy.fields?.includes(lookupField) ?? false;
+export const isAuthorizedOnFirstMessage = (policy: OperationPolicy) => policy.fields?.includes(firstMessageField) ?? false;
+
+/** The operation also serves a job token, for its own job (or pipeline). */
+const forJobs = (policy: OperationPolicy, job: JobAccess): OperationPolicy => ({ ...policy, job });
 
 /**
  * Every gRPC operation of every Pipewright service (`Service/Method`) and what it needs. A test
@@ -53,26 +67,27 @@ export const operationCatalog: Readonly<Record<string, OperationPolicy>> = {
   'ExecutionService/GetDoraMetrics': read('pipeline', 'pipeline.read', 'pipelineName'),
 
   'JobService/PollForJobs': write('system', 'job.work'),
-  'JobService/AcknowledgeJob': write('system', 'job.work'),
-  'JobService/GetJobDetails': read('system', 'job.work'),
-  'JobService/PutJobSuccessResult': write('system', 'job.work'),
-  'JobService/PutJobFailureResult': write('system', 'job.work'),
+  'JobService/AcknowledgeJob': forJobs(write('system', 'job.work'), 'own-job'),
+  'JobService/GetJobDetails': forJobs(read('system', 'job.work'), 'own-job'),
+  'JobService/PutJobSuccessResult': forJobs(write('system', 'job.work'), 'own-job'),
+  'JobService/PutJobFailureResult': forJobs(write('system', 'job.work'), 'own-job'),
 
-  // A job id and an artifact id name no pipeline in the request: system-wide until they do.
-  'JobLogService/GetJobLogs': read('system', 'log.read'),
-  'ArtifactService/UploadArtifact': write('system', 'artifact.write'),
-  'ArtifactService/DownloadArtifact': read('system', 'artifact.read'),
-  'ArtifactService/StatArtifact': read('system', 'artifact.read'),
-  'ArtifactService/ListArtifacts': read('system', 'artifact.read'),
-  'ArtifactService/DeleteArtifact': write('system', 'artifact.write'),
+  // A job id and an artifact id name no pipeline: the service looks up the pipeline they belong to.
+  'JobLogService/GetJobLogs': read('pipeline', 'log.read', lookupField),
+  'ArtifactService/UploadArtifact': forJobs(write('pipeline', 'artifact.write', firstMessageField, 'metadata.pipelineName'), 'own-pipeline'),
+  'ArtifactService/DownloadArtifact': forJobs(read('pipeline', 'artifact.read', lookupField), 'own-pipeline'),
+  'ArtifactService/StatArtifact': forJobs(read('pipeline', 'artifact.read', lookupField), 'own-pipeline'),
+  'ArtifactService/ListArtifacts': forJobs(read('pipeline', 'artifact.read', lookupField), 'own-pipeline'),
+  'ArtifactService/DeleteArtifact': forJobs(write('pipeline', 'artifact.write', lookupField), 'own-pipeline'),
 
-  // A rule on one pipeline is that pipeline's; a rule on several or all is system-wide.
+  // A rule on one pipeline is that pipeline's; a rule on several or all is system-wide. Update,
+  // delete, deliveries (by rule name) and redelivery look the existing rule up.
   'NotificationService/CreateNotificationRule': write('pipeline', 'notification.admin', 'rule.pipelines'),
-  'NotificationService/UpdateNotificationRule': write('pipeline', 'notification.admin', 'rule.pipelines'),
-  'NotificationService/DeleteNotificationRule': write('system', 'notification.admin'),
+  'NotificationService/UpdateNotificationRule': write('pipeline', 'notification.admin', lookupField),
+  'NotificationService/DeleteNotificationRule': write('pipeline', 'notification.admin', lookupField),
   'NotificationService/ListNotificationRules': read('pipeline', 'pipeline.read', 'pipelineName'),
-  'NotificationService/ListDeliveries': read('system', 'notification.admin'),
-  'NotificationService/RedeliverNotification': write('system', 'notification.admin'),
+  'NotificationService/ListDeliveries': read('pipeline', 'notification.admin', lookupField),
+  'NotificationService/RedeliverNotification': write('pipeline', 'notification.admin', lookupField),
   'NotificationService/WatchEvents': read('pipeline', 'pipeline.read', 'pipelineName'),
 
   'IdentityService/CreateTeam': write('system', 'team.create'),
@@ -86,6 +101,14 @@ export const operationCatalog: Readonly<Record<string, OperationPolicy>> = {
   // Answers about the caller's own token, including that it has none.
   'IdentityService/Authorize': read('public', 'none'),
   'IdentityService/ListAuditEvents': read('system', 'audit.read'),
+
+  'SecretService/PutSecret': write('team', 'team.admin', 'team'),
+  'SecretService/DeleteSecret': write('team', 'team.admin', 'team'),
+  // Names and versions only: what a pipeline may reference.
+  'SecretService/ListSecrets': read('team', 'pipeline.read', 'team'),
+  // Values: the job's own token only (a system administrator passes the policy; the handler refuses
+  // it). Audited like a mutation: every read of a value is on record.
+  'SecretService/ResolveJobSecrets': forJobs(write('system', 'secret.resolve'), 'own-job'),
 };
 
 export function operationPolicy(service: string, method: string): OperationPolicy | undefined {
@@ -122,9 +145,17 @@ export function resourceOf(policy: OperationPolicy, request: unknown, parseDocum
     if (reader === 'arn') name = pipelineOfArn(raw);
     if (reader === 'document') name = declarationName(parseDocument, raw);
     if (!name) continue;
-    return policy.scope === 'team' ? { team: name } : { pipeline: name };
+    return { ...jobOf(policy, request), ...(policy.scope === 'team' ? { team: name } : { pipeline: name }) };
   }
-  return {};
+  return jobOf(policy, request);
+}
+
+/** The job id and nonce of a request a job token may make for its own job. */
+function jobOf(policy: OperationPolicy, request: unknown): Resource {
+  if (policy.job !== 'own-job') return {};
+  const jobId = fieldValue(request, 'jobId');
+  const nonce = fieldValue(request, 'nonce');
+  return { jobId: typeof jobId === 'string' ? jobId : '', ...(typeof nonce === 'string' && nonce ? { nonce } : {}) };
 }
 
 function declarationName(parse: (text: string) => unknown, text: string): string | undefined {

@@ -16,7 +16,9 @@ export type Permission =
   | 'artifact.read'
   | 'artifact.write'
   | 'log.read'
-  | 'audit.read';
+  | 'audit.read'
+  // No role has it: only a job token, for its own job, reads secret values (docs/security.md "Secrets").
+  | 'secret.resolve';
 
 export type Role = 'viewer' | 'operator' | 'approver' | 'admin' | 'worker';
 
@@ -26,14 +28,15 @@ export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (roles as readonly string[]).includes(value);
 }
 
-const viewer: Permission[] = ['pipeline.read'];
+// Reading a pipeline includes reading what its executions produced: artifacts and job logs.
+const viewer: Permission[] = ['pipeline.read', 'artifact.read', 'log.read'];
 
 /** The permission table. An `admin` binding on the team `*` is a system administrator: every permission everywhere. */
 export const rolePermissions: Readonly<Record<Role, readonly Permission[]>> = {
   viewer,
   operator: [...viewer, 'execution.operate'],
   approver: [...viewer, 'approval.decide'],
-  admin: [...viewer, 'execution.operate', 'approval.decide', 'pipeline.write', 'team.admin', 'notification.admin'],
+  admin: [...viewer, 'execution.operate', 'approval.decide', 'pipeline.write', 'team.admin', 'notification.admin', 'artifact.write'],
   // Job workers (service accounts): take and finish jobs, move artifacts; they see no pipeline.
   worker: ['job.work', 'artifact.read', 'artifact.write'],
 };
@@ -54,7 +57,16 @@ export const rolesGranting = (permission: Permission): Role[] => roles.filter((r
 export interface Resource {
   team?: string;
   pipeline?: string;
+  /** The job a job operation names, and the nonce the request carries (if any). */
+  jobId?: string;
+  nonce?: string;
 }
+
+/**
+ * What a job token may reach through an operation: its own job (the request's job id, and nonce if
+ * it carries one, are the grant's) or resources of its own pipeline (artifacts). Nothing else.
+ */
+export type JobAccess = 'own-job' | 'own-pipeline';
 
 /**
  * How the decision scopes an operation: `public` needs no token (it authenticates itself),
@@ -64,6 +76,9 @@ export interface Resource {
 export type Scope = 'public' | 'authenticated' | 'system' | 'team' | 'pipeline';
 
 export type Decision = { allowed: true } | { allowed: false; message: string };
+
+/** The catalog's field spec for a resource the serving service looks up from an id in the request (operation-catalog.ts). */
+export const lookupField = '#lookup';
 
 function permissionsOf(bindings: readonly RoleBinding[], applies: (b: RoleBinding) => boolean): Set<Permission> {
   const granted = new Set<Permission>();
@@ -101,7 +116,14 @@ export function pipelineGrants(bindings: readonly RoleBinding[], pipeline: strin
  * creation (undefined when the pipeline is unknown: then only system-wide bindings count, so the
  * answer says nothing about whether another team's pipeline exists).
  */
-export function authorize(identity: Identity, bindings: readonly RoleBinding[], operation: string, scope: Scope, permission: Permission, resource: Resource): Decision {
+export function authorize(
+  identity: Identity,
+  bindings: readonly RoleBinding[],
+  operation: string,
+  { scope, permission, job, fields }: { scope: Scope; permission: Permission; job?: JobAccess; fields?: readonly string[] },
+  resource: Resource,
+): Decision {
+  if (identity.kind === 'job') return authorizeJob(identity, operation, job, resource);
   const deny = (where: string): Decision => ({
     allowed: false,
     message: `${identity.kind} ${identity.subject} may not call ${operation} on ${where}: it needs ${permission} (${describeRoles(permission)})`,
@@ -115,10 +137,28 @@ export function authorize(identity: Identity, bindings: readonly RoleBinding[], 
     case 'team':
       if (!resource.team || resource.team === systemTeam) return systemGrants(bindings, permission) ? { allowed: true } : deny('the whole system');
       return teamGrants(bindings, resource.team, permission) ? { allowed: true } : deny(`team "${resource.team}"`);
-    case 'pipeline':
-      if (!resource.pipeline) return systemGrants(bindings, permission) ? { allowed: true } : deny('every pipeline (name one)');
-      return pipelineGrants(bindings, resource.pipeline, resource.team, permission) ? { allowed: true } : deny(`pipeline "${resource.pipeline}"`);
+    case 'pipeline': {
+      // A looked-up pipeline is not named back: another team's id and an unknown one are refused alike.
+      const hidden = fields?.includes(lookupField) ? `what the request names` : undefined;
+      if (!resource.pipeline) return systemGrants(bindings, permission) ? { allowed: true } : deny(hidden ?? 'every pipeline (name one)');
+      return pipelineGrants(bindings, resource.pipeline, resource.team, permission) ? { allowed: true } : deny(hidden ?? `pipeline "${resource.pipeline}"`);
+    }
   }
+}
+
+/** A job token holds no role: it reaches its own job and its own pipeline's artifacts and secrets only. */
+function authorizeJob(identity: Identity, operation: string, access: JobAccess | undefined, resource: Resource): Decision {
+  const grant = identity.job;
+  const deny = (why: string): Decision => ({ allowed: false, message: `the job token of ${grant ? `job ${grant.jobId}` : identity.subject} may not call ${operation}: ${why}` });
+  if (!grant) return deny('it names no job');
+  if (!access) return deny('a job token reaches only its own job, its pipeline\'s artifacts and its secrets');
+  if (access === 'own-job') {
+    if (resource.jobId !== grant.jobId) return deny(`it is scoped to job ${grant.jobId}, not ${resource.jobId ? `job ${resource.jobId}` : 'a call naming no job'}`);
+    if (resource.nonce && resource.nonce !== grant.nonce) return deny('the nonce is not the one the token was issued with (a stale or replayed attempt)');
+    return { allowed: true };
+  }
+  if (resource.pipeline !== grant.pipeline) return deny(`it is scoped to pipeline "${grant.pipeline}"`);
+  return { allowed: true };
 }
 
 function describeRoles(permission: Permission): string {

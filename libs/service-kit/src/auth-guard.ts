@@ -5,9 +5,10 @@ import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { securityV1 } from '@pipewright/contracts';
-import { bearerToken, Identity, operationPolicy, OperationPolicy, Resource, resourceOf, SecurityConfig, Visibility } from '@pipewright/security';
+import { bearerToken, Identity, isAuthorizedOnFirstMessage, isLookedUp, operationPolicy, OperationPolicy, Resource, resourceOf, SecurityConfig, Visibility } from '@pipewright/security';
 import { GrpcClient } from './grpc-client';
 import { serviceAddress } from './config';
+import { serviceToken } from './service-credentials';
 
 /** One gRPC call as the decision point sees it. */
 export interface CallToAuthorize {
@@ -52,6 +53,48 @@ export function callerAccess(metadata: Metadata | undefined): Extract<AccessDeci
   return (metadata as unknown as Record<symbol, Extract<AccessDecision, { decision: 'ALLOWED' }> | undefined> | undefined)?.[accessKey];
 }
 
+/**
+ * Finds the pipeline an operation's request belongs to when the request names only an id (catalog
+ * field `#lookup`): an artifact, a job, a rule, a delivery. Resolve `{}` for an unknown id: only
+ * system-wide bindings then count, so a refusal does not tell whether the id exists.
+ */
+export type ResourceLookup = (method: string, request: unknown) => Promise<Resource>;
+
+const lookups = new Map<string, ResourceLookup>();
+
+/** Called by the service that owns the ids (e.g. from a module's onModuleInit), before it serves. */
+export function provideResourceLookup(service: string, lookup: ResourceLookup): void {
+  lookups.set(service, lookup);
+}
+
+/** The resource a call's request names: its fields, the service's lookup, or the team metadata of a new pipeline. */
+export async function resourceOfCall(service: string, method: string, policy: OperationPolicy, request: unknown, metadata: Metadata | undefined): Promise<Resource> {
+  if (!isLookedUp(policy)) return resourceFor(policy, request, metadata);
+  const lookup = lookups.get(service);
+  // Fail closed: an operation marked for lookup is never decided without one.
+  if (!lookup) throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: `${service}/${method} needs a resource lookup this process does not provide; it is refused` });
+  const found = await lookup(method, request).catch((error: Error) => {
+    throw new RpcException({ code: GrpcStatus.UNAVAILABLE, message: `cannot look up the resource of ${service}/${method}: ${error.message}` });
+  });
+  // Only where the resource is counts; anything else a lookup returns is not the request's to say.
+  return found.pipeline ? { pipeline: found.pipeline } : found.team ? { team: found.team } : {};
+}
+
+let authorizeLate: GrpcAuthGuard['authorizeCall'] | undefined;
+
+/**
+ * For a client stream whose first message names the resource (catalog field `#first-message`,
+ * UploadArtifact): authorizes that message with the same decider and audit as the guard, and attaches
+ * the decision to the call's metadata. Call it before acting on the message; it throws
+ * UNAUTHENTICATED or PERMISSION_DENIED as an RpcException. Without auth (off, or no guard) it allows.
+ */
+export async function authorizeFirstMessage(call: { metadata: Metadata; getPeer(): string }, service: string, method: string, message: unknown): Promise<void> {
+  await authorizeLate?.(service, method, message, call.metadata, call.getPeer());
+}
+
+/** Metadata key carrying the asking service's own bearer token on IdentityService.Authorize (beside the caller's). */
+export const serviceAuthorizationKey = 'pipewright-service-authorization';
+
 /** Metadata key naming the owning team of a pipeline being created (else the caller's only team). */
 export const teamMetadataKey = 'pipewright-team';
 
@@ -68,17 +111,21 @@ export class RemoteAccessDecider implements AccessDecider {
   }
 
   async decide(call: CallToAuthorize): Promise<AccessDecision> {
-    const key = `${createHash('sha256').update(call.token ?? '').digest('hex')}|${call.service}/${call.method}|${call.resource.team ?? ''}|${call.resource.pipeline ?? ''}`;
+    const key = `${createHash('sha256').update(call.token ?? '').digest('hex')}|${call.service}/${call.method}|${call.resource.team ?? ''}|${call.resource.pipeline ?? ''}|${call.resource.jobId ?? ''}|${call.resource.nonce ?? ''}`;
     const cached = this.cache.get(key);
     if (cached && cached.until > Date.now()) return cached.decision;
     const metadata = new Metadata();
     if (call.token) metadata.set('authorization', `Bearer ${call.token}`);
+    const own = serviceToken();
+    if (own) metadata.set(serviceAuthorizationKey, `Bearer ${own}`);
     const request: securityV1.AuthorizeRequest = {
       operation: `${call.service}/${call.method}`,
       team: call.resource.team ?? '',
       pipeline: call.resource.pipeline ?? '',
       sourceAddress: call.sourceAddress,
       service: call.servedBy,
+      jobId: call.resource.jobId ?? '',
+      nonce: call.resource.nonce ?? '',
     };
     const response = await new Promise<securityV1.AuthorizeResponse>((resolve, reject) =>
       (this.client.stub as any).Authorize(request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null, value: securityV1.AuthorizeResponse) =>
@@ -87,14 +134,17 @@ export class RemoteAccessDecider implements AccessDecider {
     ).catch((error: { details?: string; message?: string }) => {
       throw new RpcException({ code: GrpcStatus.UNAVAILABLE, message: `cannot reach the identity service to authorize this call: ${error.details ?? error.message}` });
     });
-    const identity = response.identity ? { kind: response.identity.kind as Identity['kind'], subject: response.identity.subject } : undefined;
+    const grant = response.identity?.job;
+    const identity: Identity | undefined = response.identity
+      ? { kind: response.identity.kind as Identity['kind'], subject: response.identity.subject, ...(grant?.jobId ? { job: { ...grant } } : {}) }
+      : undefined;
     const decision: AccessDecision =
       response.decision === 'ALLOWED'
         ? {
             decision: 'ALLOWED',
             identity: identity!,
             visibility: { teams: response.visibleTeams, pipelines: response.visiblePipelines },
-            resource: { team: response.pipelineTeam || call.resource.team, pipeline: call.resource.pipeline },
+            resource: { ...call.resource, team: response.pipelineTeam || call.resource.team },
           }
         : { decision: response.decision === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: response.message, identity };
     if (decision.decision === 'ALLOWED' && !call.policy.mutating && this.cacheMs > 0) {
@@ -122,7 +172,10 @@ export class GrpcAuthGuard implements CanActivate {
     private readonly config: SecurityConfig,
     private readonly decider: () => AccessDecider,
     private readonly servedBy: string,
-  ) {}
+  ) {
+    // One guard per process (runService): streamed calls that authorize late (authorizeFirstMessage) use it too.
+    authorizeLate = (...args) => this.authorizeCall(...args);
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'rpc' || this.config.mode === 'off') return true;
@@ -131,12 +184,22 @@ export class GrpcAuthGuard implements CanActivate {
     if (!pattern?.service || !pattern.rpc || pattern.service === 'Health') return true;
     const { service, rpc: method } = pattern;
     const policy = operationPolicy(service, method);
-    if (!policy) throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: `${service}/${method} has no entry in the operation catalog; it is refused until it has one` });
-    if (policy.scope === 'public') return true;
+    // The controller authorizes the first message (authorizeFirstMessage) before it acts on anything.
+    if (policy && isAuthorizedOnFirstMessage(policy)) return true;
     const { metadata, peer } = callParts(context);
+    await this.authorizeCall(service, method, context.switchToRpc().getData(), metadata, peer);
+    return true;
+  }
+
+  /** Decides one call (or the first message of a streamed one) and attaches the allowed decision to its metadata. */
+  async authorizeCall(service: string, method: string, request: unknown, metadata: Metadata | undefined, peer: string): Promise<void> {
+    if (this.config.mode === 'off') return;
+    const policy = operationPolicy(service, method);
+    if (!policy) throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: `${service}/${method} has no entry in the operation catalog; it is refused until it has one` });
+    if (policy.scope === 'public') return;
     const header = metadata?.get('authorization')[0];
     const token = bearerToken(typeof header === 'string' ? header : undefined);
-    const resource = resourceFor(policy, context.switchToRpc().getData(), metadata);
+    const resource = await resourceOfCall(service, method, policy, request, metadata);
     const decision = await this.decider().decide({ service, method, policy, token, resource, sourceAddress: peer, servedBy: this.servedBy });
     if (decision.decision === 'UNAUTHENTICATED') throw new RpcException({ code: GrpcStatus.UNAUTHENTICATED, message: decision.message });
     if (decision.decision === 'PERMISSION_DENIED') {
@@ -144,7 +207,6 @@ export class GrpcAuthGuard implements CanActivate {
       throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: decision.message });
     }
     if (metadata) (metadata as unknown as Record<symbol, unknown>)[accessKey] = decision;
-    return true;
   }
 }
 
@@ -164,6 +226,5 @@ function resourceFor(policy: OperationPolicy, request: unknown, metadata: Metada
     const team = metadata?.get(teamMetadataKey)[0];
     return typeof team === 'string' && team ? { team } : {};
   }
-  // A client-streamed request (UploadArtifact) arrives as an Observable: it names nothing yet.
   return resourceOf(policy, request, (text) => parseYaml(text, { maxAliasCount: 0 }));
 }

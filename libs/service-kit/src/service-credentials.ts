@@ -37,3 +37,11 @@ export function serviceMetadata(): Metadata {
   if (token) metadata.set('authorization', `Bearer ${token}`);
   return metadata;
 }
+
+/** Metadata for a call made for one job: its job token when it has one, else this process's own identity. */
+export function jobMetadata(jobToken: string | undefined): Metadata {
+  if (!jobToken) return serviceMetadata();
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${jobToken}`);
+  return metadata;
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ClientDuplexStream, ClientReadableStream, ClientWritableStream, ServiceError, status } from '@grpc/grpc-js';
 import { artifactV1, commonV1 } from '@pipewright/contracts';
-import { GrpcClient, serviceMetadata } from '@pipewright/service-kit';
+import { GrpcClient, jobMetadata } from '@pipewright/service-kit';
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -32,8 +32,8 @@ export class ArtifactClient {
   }
 
   /** The artifact's bytes as they arrive; fails if they do not hash to the location's sha256. */
-  async *download(location: commonV1.ArtifactRef, signal: AbortSignal): AsyncGenerator<Buffer> {
-    const call = (this.grpc.stub as unknown as Stub).DownloadArtifact({ artifactId: location.artifactId }, serviceMetadata()) as ClientReadableStream<{ artifact?: artifactV1.Artifact; chunk?: Buffer }>;
+  async *download(location: commonV1.ArtifactRef, signal: AbortSignal, jobToken?: string): AsyncGenerator<Buffer> {
+    const call = (this.grpc.stub as unknown as Stub).DownloadArtifact({ artifactId: location.artifactId }, jobMetadata(jobToken)) as ClientReadableStream<{ artifact?: artifactV1.Artifact; chunk?: Buffer }>;
     const abort = () => call.cancel();
     signal.addEventListener('abort', abort, { once: true });
     const hash = createHash('sha256');
@@ -64,12 +64,13 @@ export class ArtifactClient {
   }
 
   /** Streams the bytes up (first message: metadata) and returns the stored artifact's location. */
-  async upload(target: UploadTarget, bytes: Readable, signal: AbortSignal): Promise<commonV1.ArtifactRef> {
+  /** With a job token the call acts for that job only (its pipeline's artifacts); without one, as the worker service. */
+  async upload(target: UploadTarget, bytes: Readable, signal: AbortSignal, jobToken?: string): Promise<commonV1.ArtifactRef> {
     const hash = createHash('sha256');
     let size = 0;
     let call!: ClientWritableStream<unknown>;
     const response = new Promise<{ artifact?: artifactV1.Artifact }>((resolve, reject) => {
-      call = (this.grpc.stub as unknown as Stub).UploadArtifact(serviceMetadata(), (error: ServiceError | null, res: { artifact?: artifactV1.Artifact }) =>
+      call = (this.grpc.stub as unknown as Stub).UploadArtifact(jobMetadata(jobToken), (error: ServiceError | null, res: { artifact?: artifactV1.Artifact }) =>
         error ? reject(error) : resolve(res),
       ) as ClientWritableStream<unknown>;
     });

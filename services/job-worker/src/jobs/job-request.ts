@@ -20,8 +20,12 @@ export interface JobSpec {
   outputArtifacts: OutputArtifactSpec[];
   pipelineContext: PipelineContext;
   commands: string[];
+  /** The Commands action's environment variables (name → value). */
+  environmentVariables: Record<string, string>;
   outputVariableNames: string[];
   timeoutMillis: number;
+  /** The bearer token for this job's own calls (artifacts, secrets); empty when auth is off. */
+  jobToken: string;
 }
 
 export class MalformedJobRequest extends Error {
@@ -67,7 +71,9 @@ export function jobSpecOf(request: jobV1.JobRequested, maxTimeoutMs?: number): J
     outputArtifacts: data.outputArtifacts.map((a) => (a.files.length ? { name: a.name, files: [...a.files] } : { name: a.name })),
     pipelineContext,
     commands: [...data.commands],
+    environmentVariables: Object.fromEntries(data.environmentVariables.map((v) => [v.name, v.value])),
     outputVariableNames: [...data.outputVariables],
     timeoutMillis: Math.min(minutes * 60_000, maxTimeoutMs ?? Number.MAX_SAFE_INTEGER),
+    jobToken: data.jobToken,
   };
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { builtInProviders, JobTimedOut, runJob, type ActionProvider, type FailureType, type JobOutcome } from '@pipewright/action-providers';
+import { builtInProviders, JobFailure, JobTimedOut, runJob, SecretMasker, type ActionProvider, type FailureType, type JobOutcome } from '@pipewright/action-providers';
 import { extractArchive, packDirectory } from '@pipewright/artifact-store';
 import { inSpan, PipewrightAttributes } from '@pipewright/telemetry';
 import { WORKER_CONFIG, WorkerConfig } from '../config';
@@ -10,10 +10,12 @@ import { JobLogStore } from '../logs/job-log-store';
 import { ArtifactClient, ArtifactTransferFailed } from './artifact-client';
 import { JobEventsPublisher, OutputArtifactResult, SuccessResult } from './job-events.publisher';
 import { actionTypeText, JobSpec } from './job-request';
+import { JobSecrets } from './job-secrets';
 import { WorkerShuttingDown } from './stop-reasons';
 import { countJobRun } from './job-metrics';
 
 export const ARTIFACT_CLIENT = Symbol('ArtifactClient');
+export const JOB_SECRETS = Symbol('JobSecrets');
 
 type Result = { status: 'Succeeded'; result: SuccessResult } | { status: 'Failed'; type: FailureType; message: string };
 
@@ -29,6 +31,7 @@ export class JobRunner {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(ARTIFACT_CLIENT) private readonly artifacts: ArtifactClient,
+    @Inject(JOB_SECRETS) private readonly secrets: JobSecrets,
     private readonly events: JobEventsPublisher,
     private readonly logs: JobLogStore,
   ) {}
@@ -69,9 +72,14 @@ export class JobRunner {
     const heartbeat = setInterval(() => void this.events.heartbeat(job, `running on ${this.config.workerId}`), this.config.heartbeatMs);
     this.logger.log(`job ${job.jobId} (${actionTypeText(job.actionTypeId)}, ${job.pipelineContext.pipelineName}/${job.pipelineContext.stageName}/${job.pipelineContext.actionName}) started`);
     let result: Result;
+    // Secret values live in this job's memory only; whatever leaves it (log, result, events) is masked.
+    let masker = new SecretMasker([]);
     try {
       log.note(`job ${job.jobId}: ${actionTypeText(job.actionTypeId)} on worker ${this.config.workerId}`);
-      result = await this.attempt(job, workspace, log, signal);
+      const resolved = await this.secrets.resolve(job);
+      masker = resolved.masker;
+      log.maskWith(masker);
+      result = await this.attempt(resolved.job, workspace, log, signal);
     } catch (error) {
       result = failure(error, signal);
     } finally {
@@ -79,6 +87,7 @@ export class JobRunner {
       clearTimeout(timer);
       await fs.rm(workspace, { recursive: true, force: true }).catch((error: Error) => this.logger.warn(`workspace ${workspace} not removed: ${error.message}`));
     }
+    result = masked(result, masker);
     if (result.status === 'Succeeded') {
       log.note(`succeeded: ${result.result.summary}`);
       await log.close();
@@ -100,7 +109,7 @@ export class JobRunner {
     for (const input of job.inputArtifacts) {
       log.note(`downloading input artifact ${input.name} (${input.location.artifactId})`);
       const report = await inSpan(`artifact download ${input.name}`, { attributes: { [PipewrightAttributes.artifactName]: input.name, [PipewrightAttributes.artifactId]: input.location.artifactId } }, () =>
-        extractArchive(this.artifacts.download(input.location, signal), path.join(workspace, 'inputs', input.name)),
+        extractArchive(this.artifacts.download(input.location, signal, job.jobToken), path.join(workspace, 'inputs', input.name)),
       );
       log.note(`extracted ${report.entries} entries (${report.bytes} bytes) into inputs/${input.name}`);
     }
@@ -113,6 +122,7 @@ export class JobRunner {
       outputArtifacts: job.outputArtifacts,
       pipelineContext: job.pipelineContext,
       commands: job.commands.length ? job.commands : undefined,
+      environmentVariables: job.environmentVariables,
       outputVariableNames: job.outputVariableNames,
       signal,
       timeoutMillis: job.timeoutMillis,
@@ -128,7 +138,7 @@ export class JobRunner {
       log.note(`uploading output artifact ${output.name}`);
       const target = { pipelineExecutionId: job.pipelineContext.pipelineExecutionId, pipelineName: job.pipelineContext.pipelineName, actionName: job.pipelineContext.actionName, name: output.name };
       const location = await inSpan(`artifact upload ${output.name}`, { attributes: { [PipewrightAttributes.artifactName]: output.name } }, async (span) => {
-        const uploaded = await this.artifacts.upload(target, packDirectory(dir), signal);
+        const uploaded = await this.artifacts.upload(target, packDirectory(dir), signal, job.jobToken);
         span.setAttribute(PipewrightAttributes.artifactId, uploaded.artifactId);
         return uploaded;
       });
@@ -148,11 +158,29 @@ export class JobRunner {
   }
 }
 
-/** What went wrong outside the provider (artifacts, workspace) as a job failure. */
+/** The result as it may leave the worker: no secret value in any text of it. */
+function masked(result: Result, masker: SecretMasker): Result {
+  if (masker.empty) return result;
+  if (result.status === 'Failed') return { ...result, message: masker.mask(result.message) };
+  const { outputArtifacts, outputVariables, summary, externalLink, currentRevision } = result.result;
+  return {
+    status: 'Succeeded',
+    result: {
+      outputArtifacts: outputArtifacts.map((a) => (a.revision === undefined ? a : { ...a, revision: masker.mask(a.revision) })),
+      outputVariables: masker.maskRecord(outputVariables),
+      summary: masker.mask(summary),
+      externalLink: externalLink === undefined ? undefined : masker.mask(externalLink),
+      currentRevision: currentRevision && { ...currentRevision, revision: masker.mask(currentRevision.revision), changeIdentifier: masker.mask(currentRevision.changeIdentifier), revisionSummary: masker.mask(currentRevision.revisionSummary) },
+    },
+  };
+}
+
+/** What went wrong outside the provider (artifacts, workspace, secrets) as a job failure. */
 function failure(error: unknown, signal: AbortSignal): Result {
   if (signal.aborted && signal.reason instanceof Error) {
     return { status: 'Failed', type: signal.reason instanceof WorkerShuttingDown ? 'SystemUnavailable' : 'JobFailed', message: signal.reason.message };
   }
+  if (error instanceof JobFailure) return { status: 'Failed', type: error.type, message: error.message };
   if (error instanceof ArtifactTransferFailed) return { status: 'Failed', type: error.transient ? 'SystemUnavailable' : 'JobFailed', message: error.message };
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { status: 'Failed', type: 'JobFailed', message };

@@ -15,6 +15,7 @@ import {
   outputsOf,
   pipelineLanesDecider,
 } from '@pipewright/execution-domain';
+import { securityConfig, signJobToken } from '@pipewright/security';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { continuing, inSpan, PipewrightAttributes, traceHeadersOf } from '@pipewright/telemetry';
 import { ExecutionTables, ScheduledTimer } from './execution-tables';
@@ -51,6 +52,7 @@ export class Unit {
   constructor(
     readonly tx: EventStoreTransaction,
     private readonly cache?: FoldCache,
+    private readonly jobToken: (job: JobRequest, now: string) => string = () => '',
   ) {}
 
   /** After the commit: every stream this unit holds is now committed at its new version. */
@@ -161,7 +163,7 @@ export class Unit {
     for (const output of outputs) {
       switch (output.type) {
         case 'DispatchJob': {
-          const requested = jobRequested(output.job, s.lastUpdateTime);
+          const requested = jobRequested(output.job, s.lastUpdateTime, this.jobToken(output.job, s.lastUpdateTime));
           this.outbox.push(requested);
           this.dispatched.push({ job: output.job, requested });
           break;
@@ -243,6 +245,9 @@ export class ExecutionEngine {
   /** Folds of streams as committed, shared by every unit and read of this process. */
   readonly cache = new FoldCache();
 
+  /** Mints each dispatched job's token when a job token secret is configured (docs/security.md "Job tokens"). */
+  private readonly jobToken = jobTokenMinter(securityConfig().jobTokenSecret);
+
   constructor(
     private readonly infrastructure: ServiceInfrastructure,
     private readonly tables: ExecutionTables,
@@ -258,7 +263,7 @@ export class ExecutionEngine {
       try {
         const done = await store.transaction(async (tx) => {
           if (options.before && !(await options.before(tx))) return undefined;
-          const unit = new Unit(tx, this.cache);
+          const unit = new Unit(tx, this.cache, this.jobToken);
           unit.cause = options.cause ?? {};
           await unit.run(work);
           await this.commit(unit);
@@ -286,7 +291,7 @@ export class ExecutionEngine {
       const refusals: (() => void)[] = [];
       try {
         const unit = await store.transaction(async (tx) => {
-          const unit = new Unit(tx, this.cache);
+          const unit = new Unit(tx, this.cache, this.jobToken);
           for (const item of items) {
             if (item.before && !(await item.before(tx))) continue;
             const refusal = await context.with(item.traceContext ?? context.active(), () => unit.attempt(item.work, item.cause ?? {}));
@@ -320,4 +325,18 @@ export class ExecutionEngine {
     await this.tables.schedule(tx.query, unit.timers);
     for (const hook of this.hooks) await hook(unit);
   }
+}
+
+/** How long a job token outlives its job's deadline: a late result is refused by the domain, not by an expired token. */
+const JOB_TOKEN_GRACE_MS = 15 * 60_000;
+
+function jobTokenMinter(secret: Buffer | undefined): (job: JobRequest, now: string) => string {
+  if (!secret) return () => '';
+  return (job, now) =>
+    signJobToken(
+      { jobId: job.jobId, nonce: job.nonce, pipeline: job.pipelineName, executionId: job.pipelineExecutionId },
+      secret,
+      new Date(Date.parse(job.timeoutAt) + JOB_TOKEN_GRACE_MS),
+      new Date(now),
+    );
 }

@@ -14,8 +14,8 @@ function message(topic: string, pipelineName: string, type: string, data: Uint8A
 const ts = (iso: string | undefined) => (iso ? timestampFromDate(new Date(iso)) : undefined);
 const minutesUntil = (from: string, to: string) => Math.max(1, Math.ceil((Date.parse(to) - Date.parse(from)) / 60_000));
 
-/** JobRequested on the job-requests topic: CodePipeline's JobData plus attempt and timeout. */
-export function jobRequested(job: JobRequest, now: string): NewOutboxMessage {
+/** JobRequested on the job-requests topic: CodePipeline's JobData plus attempt, timeout and the job's token. */
+export function jobRequested(job: JobRequest, now: string, jobToken = ''): NewOutboxMessage {
   const data = jobV1.JobRequested.fromPartial({
     jobId: job.jobId,
     nonce: job.nonce,
@@ -38,6 +38,7 @@ export function jobRequested(job: JobRequest, now: string): NewOutboxMessage {
       environmentVariables: job.environmentVariables ?? [],
       outputVariables: job.outputVariableNames ?? [],
       continuationToken: job.continuationToken ?? '',
+      jobToken,
     },
   });
   return message(Topics.JobRequests, job.pipelineName, 'pipewright.job.v1.JobRequested', jobV1.JobRequested.encode(data).finish(), now);

@@ -3,6 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
 import { jobV1 } from '@pipewright/contracts';
 import { ActionTypeId } from '@pipewright/pipeline-model';
+import { callerAccess } from '@pipewright/service-kit';
 import { callCause } from '../executions/call-cause';
 import { InvalidRequest } from '../executions/errors';
 import { FAILURE_TYPES } from './job-results';
@@ -25,6 +26,9 @@ function actionTypeIdOf(id: Request<'pollForJobs'>['actionTypeId']): ActionTypeI
   if (!OWNERS.includes(owner)) throw new InvalidRequest('action_type_id.owner', `action_type_id.owner must be one of ${OWNERS.join(', ')}`);
   return { category, owner, provider: required(id?.provider, 'action_type_id.provider'), version: required(id?.version, 'action_type_id.version') } as ActionTypeId;
 }
+
+/** The nonce of the caller's job token: a result sent with a stale attempt's token is refused like a stale nonce. */
+const tokenNonce = (metadata: Metadata | undefined): string | undefined => callerAccess(metadata)?.identity.job?.nonce;
 
 function batchSize(max: number | null | undefined): number {
   if (!max) return 1;
@@ -62,7 +66,7 @@ export class JobsController implements Partial<jobV1.JobServiceController> {
       executionDetails: request.executionDetails,
       currentRevision: request.currentRevision,
     };
-    await this.handler.succeed(required(request.jobId, 'job_id'), undefined, report, request.continuationToken || undefined, callCause(metadata, 'PutJobSuccessResult'));
+    await this.handler.succeed(required(request.jobId, 'job_id'), tokenNonce(metadata), report, request.continuationToken || undefined, callCause(metadata, 'PutJobSuccessResult'));
     return {};
   }
 
@@ -73,7 +77,7 @@ export class JobsController implements Partial<jobV1.JobServiceController> {
     if (!FAILURE_TYPES.includes(type as never)) throw new InvalidRequest('failure_details.type', `failure_details.type must be one of ${FAILURE_TYPES.join(', ')}`);
     await this.handler.fail(
       required(request.jobId, 'job_id'),
-      undefined,
+      tokenNonce(metadata),
       { ...details!, message: required(details?.message, 'failure_details.message') },
       callCause(metadata, 'PutJobFailureResult'),
     );

@@ -6,6 +6,7 @@ import {
   hashApiToken,
   Identity,
   isApiToken,
+  isJobToken,
   isJwt,
   Resource,
   RoleBinding,
@@ -14,6 +15,7 @@ import {
   systemTeam,
   teamGrants,
   TokenVerdict,
+  verifyJobToken,
   verifyJwt,
   visibility,
 } from '@pipewright/security';
@@ -66,6 +68,8 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
   async authenticate(token: string | undefined, now = new Date()): Promise<TokenVerdict> {
     if (!token) return { ok: false, reason: 'missing', message: 'this call needs a bearer token (authorization: Bearer …)' };
     if (isApiToken(token)) return checkApiToken(await this.repository.apiToken(hashApiToken(token)), now);
+    // Before isJwt: a job token is a JWT behind its prefix, signed with the job token secret.
+    if (isJobToken(token)) return verifyJobToken(token, this.config.jobTokenSecret, now);
     if (isJwt(token)) {
       if (!this.config.jwt) return { ok: false, reason: 'unknown-key', message: 'no JWT issuer is configured; use a Pipewright API token' };
       return verifyJwt(token, this.config.jwt, now);
@@ -77,7 +81,7 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
     const operation = `${call.service}/${call.method}`;
     const verdict = await this.authenticate(call.token);
     const audit = async (outcome: 'ALLOWED' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string, identity: Identity | undefined, resource: Resource) => {
-      if (outcome === 'ALLOWED' && !call.policy.mutating) return;
+      if (outcome === 'ALLOWED' && !call.policy.mutating && !this.config.auditReads) return;
       await this.repository.appendAudit(
         { identity, operation, team: resource.team, pipeline: resource.pipeline, sourceAddress: call.sourceAddress, outcome, message, service: call.servedBy },
         new Date(),
@@ -90,7 +94,7 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
     const identity = verdict.identity;
     const bindings = await this.repository.bindings({ subject: identity.subject });
     const resource = await this.resolve(call, bindings);
-    const decision = authorize(identity, bindings, operation, call.policy.scope, call.policy.permission, resource);
+    const decision = authorize(identity, bindings, operation, call.policy, resource);
     if (!decision.allowed) {
       await audit('PERMISSION_DENIED', decision.message, identity, resource);
       return { decision: 'PERMISSION_DENIED', message: decision.message, identity };
@@ -107,6 +111,18 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
       if (teams.length === 1) return { team: teams[0] };
     }
     return call.resource;
+  }
+
+  /**
+   * The service asking Authorize, when its own token (a service account with a system-wide binding:
+   * the built-in `service:<name>` ones or an operator's) proves it is one; undefined otherwise.
+   */
+  async askingService(token: string | undefined): Promise<string | undefined> {
+    if (!token) return undefined;
+    const verdict = await this.authenticate(token);
+    if (!verdict.ok || verdict.identity.kind !== 'service-account') return undefined;
+    const bindings = await this.repository.bindings({ subject: verdict.identity.subject });
+    return bindings.some((b) => b.team === systemTeam && !b.pipeline) ? verdict.identity.subject : undefined;
   }
 
   /** Bindings and visibility of an authenticated caller (WhoAmI, list filtering). */

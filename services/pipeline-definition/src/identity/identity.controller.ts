@@ -1,9 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
 import { dateFromTimestamp, securityV1, timestampFromDate } from '@pipewright/contracts';
-import { bearerToken, identityKinds, isIdentityKind, isRole, issueApiToken, operationCatalog, RoleBinding, systemGrants, systemTeam, Visibility } from '@pipewright/security';
-import { callerAccess } from '@pipewright/service-kit';
+import { bearerToken, Identity, identityKinds, isIdentityKind, isRole, issueApiToken, operationCatalog, RoleBinding, systemGrants, systemTeam, Visibility } from '@pipewright/security';
+import { callerAccess, serviceAuthorizationKey } from '@pipewright/service-kit';
 import { LocalAccessDecider } from './access-decider';
 import { ApiTokenNotFound, ApiTokenSubjectOutsideTeam, InvalidIdentityRequest, TeamAlreadyExists, TeamNotFound } from './errors';
 import { IdentityRepository } from './identity.repository';
@@ -97,30 +97,33 @@ export class IdentityController implements securityV1.IdentityServiceController 
   async whoAmI(_request: securityV1.WhoAmIRequest, metadata?: Metadata): Promise<securityV1.WhoAmIResponse> {
     const verdict = await this.decider.authenticate(tokenOf(metadata));
     if (!verdict.ok) return { identity: undefined, bindings: [] };
-    return { identity: verdict.identity, bindings: (await this.decider.bindingsOf(verdict.identity)).map(bindingMessage) };
+    return { identity: identityMessage(verdict.identity), bindings: (await this.decider.bindingsOf(verdict.identity)).map(bindingMessage) };
   }
 
   @GrpcMethod('IdentityService')
-  async authorize(request: securityV1.AuthorizeRequest, metadata?: Metadata): Promise<securityV1.AuthorizeResponse> {
+  async authorize(request: securityV1.AuthorizeRequest, metadata?: Metadata, call?: ServerUnaryCall<unknown, unknown>): Promise<securityV1.AuthorizeResponse> {
     const operation = requireField(request.operation, 'operation').replace(/^\/?(?:[a-z0-9]+\.)*/, '');
     const policy = operationCatalog[operation];
     if (!policy) return { decision: 'PERMISSION_DENIED', message: `${operation} has no entry in the operation catalog`, identity: undefined, visibleTeams: [], visiblePipelines: [], pipelineTeam: '' };
     const [service, method] = operation.split('/');
+    // What the asking service reports (the caller's address, itself) is recorded only when it proves
+    // it is a Pipewright service; anyone else's Authorize is recorded as what this process saw.
+    const asking = await this.decider.askingService(tokenOf(metadata, serviceAuthorizationKey));
     const decision = await this.decider.decide({
       service,
       method,
       policy,
       token: tokenOf(metadata),
-      resource: { team: request.team || undefined, pipeline: request.pipeline || undefined },
-      sourceAddress: request.sourceAddress,
-      servedBy: request.service || 'unknown',
+      resource: { team: request.team || undefined, pipeline: request.pipeline || undefined, jobId: request.jobId || undefined, nonce: request.nonce || undefined },
+      sourceAddress: asking ? request.sourceAddress : (call?.getPeer() ?? ''),
+      servedBy: asking ? request.service || asking : `unverified (reported ${request.service || 'nothing'})`,
     });
     const none: Visibility = { teams: [], pipelines: [] };
     const visible = decision.decision === 'ALLOWED' ? decision.visibility : none;
     return {
       decision: decision.decision,
       message: decision.decision === 'ALLOWED' ? '' : decision.message,
-      identity: decision.identity,
+      identity: decision.identity && identityMessage(decision.identity),
       visibleTeams: visible.teams,
       visiblePipelines: visible.pipelines,
       pipelineTeam: decision.decision === 'ALLOWED' ? (decision.resource.team ?? '') : '',
@@ -149,7 +152,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
       events: page.map((r) => ({
         position: String(r.position),
         time: timestampFromDate(r.time),
-        identity: r.identity,
+        identity: r.identity && identityMessage(r.identity),
         operation: r.operation,
         team: r.team ?? '',
         pipeline: r.pipeline ?? '',
@@ -172,7 +175,12 @@ export class IdentityController implements securityV1.IdentityServiceController 
   }
 }
 
-function tokenOf(metadata: Metadata | undefined): string | undefined {
-  const header = metadata?.get('authorization')[0];
+function tokenOf(metadata: Metadata | undefined, key = 'authorization'): string | undefined {
+  const header = metadata?.get(key)[0];
   return bearerToken(typeof header === 'string' ? header : undefined);
+}
+
+/** An identity as IdentityService answers it: a job identity with the grant of its token. */
+function identityMessage(identity: Identity): securityV1.Identity {
+  return { kind: identity.kind, subject: identity.subject, job: identity.job };
 }
