@@ -32,7 +32,8 @@ describe('job tokens and the decision point (real pipeline-definition and orches
 
   beforeAll(async () => {
     // The orchestrator creates the topics (a fresh broker has none) before the test's source worker joins them.
-    await services.start(['orchestrator']);
+    // Reads are audited too here: the audit log then holds every call the tests make.
+    await services.start(['orchestrator'], { env: { PIPEWRIGHT_AUDIT_READS: 'true' } });
     source = new JobWorkerDouble(testEnv().kafkaBrokers, uniqueName('job-token-source'));
     await source.start();
     await services.call('IdentityService', 'CreateTeam', { name: team }, root());
@@ -199,5 +200,23 @@ describe('job tokens and the decision point (real pipeline-definition and orches
       [false, 'unverified (reported orchestrator)'],
     ]);
     expect(events[0].sourceAddress).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('with PIPEWRIGHT_AUDIT_READS=true the audit log holds every call a caller made, reads included, in order, whichever service served it', async () => {
+    const file = join(dir, 'audited.txt');
+    const { name, id } = await startExecution(file);
+    const calls: [string, string, unknown][] = [
+      ['PipelineService', 'GetPipeline', { name }],
+      ['ExecutionService', 'GetPipelineState', { name }],
+      ['ExecutionService', 'ListPipelineExecutions', { pipelineName: name }],
+      ['ExecutionService', 'GetPipelineState', { name }],
+      ['ExecutionService', 'StopPipelineExecution', { pipelineName: name, pipelineExecutionId: id, abandon: true, reason: 'audited' }],
+      ['PipelineService', 'GetPipeline', { name }],
+    ];
+    for (const [service, method, request] of calls) await services.call(service, method, request, services.token(admin));
+
+    const { events } = await services.call('IdentityService', 'ListAuditEvents', { subject: admin, pipeline: name, maxResults: 1000 }, root());
+    const made = [['ExecutionService', 'StartPipelineExecution'], ...calls];
+    expect(events.map((e: any) => [e.operation, e.outcome])).toEqual(made.map(([service, method]) => [`${service}/${method}`, 'ALLOWED']));
   });
 });

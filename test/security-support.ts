@@ -27,7 +27,8 @@ export class SecuredServices {
    * pipeline-definition (always: it decides) and the given services, each on free ports. `workerPipelines`:
    * the pipelines (a `prefix-*` pattern) whose jobs the job-worker takes, so it runs no other suite's.
    */
-  async start(others: readonly ('orchestrator' | 'artifact' | 'job-worker' | 'notification')[] = ['orchestrator'], { workerPipelines = '' } = {}): Promise<void> {
+  /** `env`: more settings for every process (e.g. PIPEWRIGHT_AUDIT_READS). */
+  async start(others: readonly ('orchestrator' | 'artifact' | 'job-worker' | 'notification')[] = ['orchestrator'], { workerPipelines = '', env: extra = {} as Record<string, string> } = {}): Promise<void> {
     const env = testEnv();
     const schema = uniqueName('security_e2e');
     const names = ['pipeline-definition', ...others] as const;
@@ -44,6 +45,7 @@ export class SecuredServices {
       PIPEWRIGHT_JWT_AUDIENCE: audience,
       PIPEWRIGHT_JWT_HS256_SECRET: this.secret.toString('utf8'),
       PIPEWRIGHT_JOB_TOKEN_SECRET: this.jobSecret.toString('utf8'),
+      ...extra,
     };
     const own: Record<string, Record<string, string>> = {
       'pipeline-definition': { PIPEWRIGHT_BOOTSTRAP_ADMIN: this.root, PIPEWRIGHT_SECRETS_KEY: randomBytes(32).toString('hex') },
