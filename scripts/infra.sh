@@ -3,6 +3,7 @@
 #   scripts/infra.sh up     idempotent; waits until both answer; prints the endpoints as env lines
 #   scripts/infra.sh down   stops the local broker (PostgreSQL is the machine's, left running)
 #   scripts/infra.sh env    prints KAFKA_BROKERS / DATABASE_URL for the running infrastructure
+#   scripts/infra.sh fetch  downloads the Kafka broker's jars and S3Mock (an S3 test server) into .cache/
 # KAFKA_BROKERS and DATABASE_URL, when set, are used as given and nothing is started for them.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ kafka_port="${PIPEWRIGHT_KAFKA_PORT:-9092}"
 controller_port="${PIPEWRIGHT_KAFKA_CONTROLLER_PORT:-9093}"
 default_db_url="postgres://postgres@127.0.0.1:5432/pipewright"
 databases=(pipewright pipewright_test)
+s3mock_version=4.11.0 # keep in step with libs/artifact-store/test/s3mock-server.ts
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
@@ -37,6 +39,16 @@ kafka_jars() {
   mkdir -p "$cache"
   (cd "$root/scripts/kafka" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$cache/libs") \
     || die "mvn could not fetch org.apache.kafka:kafka_2.13:3.9.1"
+}
+
+# S3Mock is no service: the artifact store's tests start it themselves (libs/artifact-store/test/s3mock-server.ts).
+s3mock_jar() {
+  if [ -f "$root/.cache/s3mock/s3mock-$s3mock_version-exec.jar" ]; then return; fi
+  command -v mvn >/dev/null || die "Maven is needed to fetch S3Mock from Maven Central."
+  say "fetching Adobe S3Mock $s3mock_version from Maven Central into .cache/s3mock"
+  (cd "$root" && mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact="com.adobe.testing:s3mock:$s3mock_version:jar:exec" -DoutputDirectory="$root/.cache/s3mock") \
+    || die "mvn could not fetch com.adobe.testing:s3mock:$s3mock_version:jar:exec"
 }
 
 kafka_java() { # main class, args...
@@ -139,6 +151,6 @@ case "${1:-up}" in
     echo "KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$kafka_port}"
     echo "DATABASE_URL=${DATABASE_URL:-$default_db_url}"
     ;;
-  fetch) kafka_jars ;;
+  fetch) kafka_jars; s3mock_jar ;;
   *) die "usage: scripts/infra.sh up|down|env|fetch" ;;
 esac

@@ -6,10 +6,11 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startS3Server, type S3TestServer } from '../test/s3-server';
+import { startS3Mock } from '../test/s3mock-server';
 import { ArtifactNotFound, ArtifactTooLarge, BlobTampered, type BlobStore, DigestMismatch, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
 
-// One contract, every backend: the same tests run against the filesystem and a real S3-compatible
-// server (s3rver in its own process). A backend brings only how a test reaches its stored bytes.
+// One contract, every backend: the same tests run against the filesystem and two real S3-compatible
+// servers (s3rver and S3Mock, each in its own process). A backend brings only how a test reaches its stored bytes.
 
 const MAX_BYTES = 3 * FRAME_BYTES;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -67,12 +68,12 @@ const filesystem = (): Backend => ({
   },
 });
 
-const s3 = (): Backend => {
+const s3 = (name: string, startServer: () => Promise<S3TestServer>): Backend => {
   let server: S3TestServer;
   let locations = 0;
   return {
-    name: 's3',
-    start: async () => void (server = await startS3Server()),
+    name,
+    start: async () => void (server = await startServer()),
     stop: () => server.stop(),
     location: async () => {
       // A key prefix per test: one server, isolated tests.
@@ -103,9 +104,10 @@ async function nextSecond(): Promise<number> {
   return boundary;
 }
 
-describe.each([filesystem(), s3()])('BlobStore contract on $name', (backend) => {
-  beforeAll(() => backend.start(), 60_000);
-  afterAll(() => backend.stop());
+describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)', startS3Mock)])('BlobStore contract on $name', (backend) => {
+  // S3Mock is a JVM: its start takes tens of seconds on a loaded machine.
+  beforeAll(() => backend.start(), 240_000);
+  afterAll(() => backend.stop(), 60_000);
 
   describe.each([
     ['plaintext', undefined],

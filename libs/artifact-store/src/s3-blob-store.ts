@@ -28,6 +28,8 @@ const MiB = 1024 * 1024;
 export const MIN_PART_BYTES = 5 * MiB;
 /** S3's largest single CopyObject; larger objects are copied part by part. */
 const MAX_COPY_BYTES = 5 * 1024 * MiB;
+/** Bytes per UploadPartCopy when a blob is copied part by part: few requests, far below S3's 10,000 parts. */
+const COPY_PART_BYTES = 1024 * MiB;
 const DEFAULT_MAX_BYTES = 5 * 1024 ** 3;
 const DIGEST_NAME = /^[0-9a-f]{64}$/;
 
@@ -50,8 +52,14 @@ export interface S3BlobStoreOptions {
   readonly partBytes?: number;
   /** Parts in flight at once per put; memory per put is about (partConcurrency + 1) × partBytes. Default 4. */
   readonly partConcurrency?: number;
-  /** Temp objects older than this are removed on open (their writer is presumed dead). Default 24 h. */
+  /** Temp objects and incomplete multipart uploads older than this are removed on open (their writer is presumed dead). Default 24 h. */
   readonly staleTempMillis?: number;
+  /** The clock that age is measured against. Default `Date.now`; tests pin it to decide what counts as stale. */
+  readonly now?: () => number;
+  /** Largest blob copied from its temp object with one CopyObject; above it, part by part (UploadPartCopy). Default 5 GiB, S3's limit; lower only to test that path with small blobs. */
+  readonly maxCopyBytes?: number;
+  /** Bytes per UploadPartCopy part, at least 5 MiB (S3's minimum, all parts but the last). Default 1 GiB. */
+  readonly copyPartBytes?: number;
 }
 
 /**
@@ -71,6 +79,8 @@ export class S3BlobStore implements BlobStore {
   private readonly key: Buffer | undefined;
   private readonly partBytes: number;
   private readonly partConcurrency: number;
+  private readonly maxCopyBytes: number;
+  private readonly copyPartBytes: number;
   private readonly publishing = new Map<string, Promise<void>>();
 
   private constructor(private readonly options: S3BlobStoreOptions) {
@@ -81,6 +91,9 @@ export class S3BlobStore implements BlobStore {
     this.partBytes = options.partBytes ?? 8 * MiB;
     if (this.partBytes < MIN_PART_BYTES) throw new Error(`S3 part size must be at least ${MIN_PART_BYTES} bytes, got ${this.partBytes}`);
     this.partConcurrency = Math.max(1, options.partConcurrency ?? 4);
+    this.maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_BYTES;
+    this.copyPartBytes = options.copyPartBytes ?? COPY_PART_BYTES;
+    if (this.copyPartBytes < MIN_PART_BYTES) throw new Error(`S3 copy part size must be at least ${MIN_PART_BYTES} bytes, got ${this.copyPartBytes}`);
     this.client = new S3Client({
       endpoint: options.endpoint,
       region: options.region ?? 'us-east-1',
@@ -200,17 +213,17 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Server-side copy of a completed temp object to its content key: one request up to 5 GiB, part by part above. */
+  /** Server-side copy of a completed temp object to its content key: one request up to 5 GiB (maxCopyBytes), part by part above. */
   private async copy(from: { key: string; sizeBytes: number }, to: string): Promise<void> {
     const CopySource = encodeURI(`${this.bucket}/${from.key}`);
-    if (from.sizeBytes <= MAX_COPY_BYTES) {
+    if (from.sizeBytes <= this.maxCopyBytes) {
       await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource }));
       return;
     }
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
     try {
       const parts: CompletedPart[] = [];
-      const partBytes = 1024 * MiB;
+      const partBytes = this.copyPartBytes;
       for (let start = 0, PartNumber = 1; start < from.sizeBytes; start += partBytes, PartNumber++) {
         const end = Math.min(start + partBytes, from.sizeBytes) - 1;
         const { CopyPartResult } = await this.client.send(
@@ -230,7 +243,7 @@ export class S3BlobStore implements BlobStore {
    * lists them, incomplete multipart uploads. Writers on other hosts cannot be asked, so only age counts.
    */
   private async removeStaleTemp(): Promise<void> {
-    const staleBefore = Date.now() - (this.options.staleTempMillis ?? 24 * 3600_000);
+    const staleBefore = (this.options.now ?? Date.now)() - (this.options.staleTempMillis ?? 24 * 3600_000);
     const Prefix = `${this.prefix}tmp/`;
     for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix })) {
       for (const object of page.Contents ?? []) {
