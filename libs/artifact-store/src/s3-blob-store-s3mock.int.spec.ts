@@ -1,48 +1,26 @@
 import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type MultipartUpload } from '@aws-sdk/client-s3';
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import { startS3Mock } from '../test/s3mock-server';
-import type { S3TestServer } from '../test/s3-server';
-import { MIN_PART_BYTES, S3BlobStore, type S3BlobStoreOptions } from './index';
+import { chunked, MiB, s3StoresOf, sha256 } from '../test/s3-stores';
+import { MIN_PART_BYTES, S3BlobStore } from './index';
 
 // The S3 paths s3rver does not implement, against S3Mock (a real S3-compatible server in its own JVM):
 // the part-by-part server-side copy of a blob too large for one CopyObject (driven with a lowered
 // threshold, as real ones start at 5 GiB) and the start-up sweep of incomplete multipart uploads.
 
-const MiB = 1024 * 1024;
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-function chunked(data: Buffer, size = 256 * 1024): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
-  })());
-}
-
 describe('S3BlobStore against S3Mock', () => {
-  let server: S3TestServer;
-  let prefixes = 0;
-  let options: S3BlobStoreOptions;
-  const stores: S3BlobStore[] = [];
-  const open = async (extra: Partial<S3BlobStoreOptions> = {}) => {
-    const store = await S3BlobStore.open({ ...options, ...extra });
-    stores.push(store);
-    return store;
-  };
-  const objects = async (store: S3BlobStore, Prefix = options.prefix) =>
-    ((await store.client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix }))).Contents ?? []).map((o) => o.Key!);
-  const uploads = async (store: S3BlobStore, Prefix = options.prefix): Promise<MultipartUpload[]> =>
-    (await store.client.send(new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix }))).Uploads ?? [];
+  const s3 = s3StoresOf(startS3Mock, 's3mock', { startTimeoutMs: 240_000 });
+  const { open } = s3;
+  const objects = async (store: S3BlobStore, Prefix = s3.options.prefix) =>
+    ((await store.client.send(new ListObjectsV2Command({ Bucket: s3.server.bucket, Prefix }))).Contents ?? []).map((o) => o.Key!);
+  const uploads = async (store: S3BlobStore, Prefix = s3.options.prefix): Promise<MultipartUpload[]> =>
+    (await store.client.send(new ListMultipartUploadsCommand({ Bucket: s3.server.bucket, Prefix }))).Uploads ?? [];
   const startUpload = async (store: S3BlobStore, Key: string) => {
-    await store.client.send(new CreateMultipartUploadCommand({ Bucket: server.bucket, Key }));
+    await store.client.send(new CreateMultipartUploadCommand({ Bucket: s3.server.bucket, Key }));
     const upload = (await uploads(store, Key)).find((u) => u.Key === Key);
     if (!upload?.Initiated) throw new Error(`S3Mock does not list the upload of ${Key} with its start time`);
     return upload;
   };
-
-  beforeAll(async () => (server = await startS3Mock()), 240_000);
-  afterAll(() => server?.stop(), 60_000);
-  beforeEach(() => (options = { ...server.connection, prefix: `s3mock-${++prefixes}/` }));
-  afterEach(() => stores.splice(0).forEach((store) => store.close()));
 
   it.each([
     ['plaintext', undefined],
@@ -55,7 +33,7 @@ describe('S3BlobStore against S3Mock', () => {
     const ref = await store.put(chunked(data));
     expect(ref).toEqual({ sha256: sha256(data), sizeBytes: data.length });
 
-    const head = await store.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: store.blobKey(ref.sha256) }));
+    const head = await store.client.send(new HeadObjectCommand({ Bucket: s3.server.bucket, Key: store.blobKey(ref.sha256) }));
     expect(head.ETag).toMatch(/-3"$/);
     const chunks: Buffer[] = [];
     for await (const chunk of await store.get(ref.sha256)) chunks.push(chunk as Buffer);
@@ -70,7 +48,7 @@ describe('S3BlobStore against S3Mock', () => {
     const store = await open({ partBytes: MIN_PART_BYTES, maxCopyBytes: 12 * MiB, copyPartBytes: MIN_PART_BYTES });
     const data = randomBytes(12 * MiB);
     const ref = await store.put(chunked(data));
-    const head = await store.client.send(new HeadObjectCommand({ Bucket: server.bucket, Key: store.blobKey(ref.sha256) }));
+    const head = await store.client.send(new HeadObjectCommand({ Bucket: s3.server.bucket, Key: store.blobKey(ref.sha256) }));
     expect(head.ContentLength).toBe(data.length);
     // A plain MD5 ETag: one copied object, not parts.
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}"$/);
@@ -80,16 +58,16 @@ describe('S3BlobStore against S3Mock', () => {
   }, 120_000);
 
   it('refuses a copy part size below the S3 minimum', async () => {
-    await expect(S3BlobStore.open({ ...options, copyPartBytes: MiB })).rejects.toThrow(/copy part size must be at least 5242880 bytes/);
+    await expect(S3BlobStore.open({ ...s3.options, copyPartBytes: MiB })).rejects.toThrow(/copy part size must be at least 5242880 bytes/);
   });
 
   it('aborts incomplete multipart uploads older than the cut-off when a store opens, and only those', async () => {
     const store = await open();
-    const old = await startUpload(store, `${options.prefix}tmp/from-a-writer-that-died`);
+    const old = await startUpload(store, `${s3.options.prefix}tmp/from-a-writer-that-died`);
     // Start times are kept in milliseconds: the next upload is strictly younger.
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const fresh = await startUpload(store, `${options.prefix}tmp/from-a-writer-still-running`);
-    const otherInstallation = await startUpload(store, `other-${options.prefix}tmp/from-a-writer-that-died`);
+    const fresh = await startUpload(store, `${s3.options.prefix}tmp/from-a-writer-still-running`);
+    const otherInstallation = await startUpload(store, `other-${s3.options.prefix}tmp/from-a-writer-that-died`);
     expect(fresh.Initiated!.getTime()).toBeGreaterThan(old.Initiated!.getTime());
 
     // Opened "a day after" the fresh upload started: exactly the older one is past the cut-off.
@@ -102,7 +80,7 @@ describe('S3BlobStore against S3Mock', () => {
 
   it('leaves every incomplete upload alone at the default cut-off', async () => {
     const store = await open();
-    const running = await startUpload(store, `${options.prefix}tmp/from-a-writer-still-running`);
+    const running = await startUpload(store, `${s3.options.prefix}tmp/from-a-writer-still-running`);
     await open();
     expect((await uploads(store)).map((u) => u.UploadId)).toEqual([running.UploadId]);
   });

@@ -1,45 +1,26 @@
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { startS3Server, type S3TestServer } from '../test/s3-server';
-import { DigestMismatch, MIN_PART_BYTES, S3BlobStore, type S3BlobStoreOptions } from './index';
+import { startS3Server } from '../test/s3-server';
+import { chunked, MiB, s3StoresOf, sha256 } from '../test/s3-stores';
+import { DigestMismatch, MIN_PART_BYTES, S3BlobStore } from './index';
 
 // What only the S3 backend has: multipart uploads, completed only after the digest checks out.
 // The contract shared with the filesystem is in blob-store.int.spec.ts.
 
 const NODE_ARGS = ['-r', '@swc-node/register'];
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
-const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-function chunked(data: Buffer, size = 256 * 1024): Readable {
-  return Readable.from((function* () {
-    for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
-  })());
-}
 
 describe('S3BlobStore against a real S3-compatible server', () => {
-  let server: S3TestServer;
-  let prefixes = 0;
-  let options: S3BlobStoreOptions;
-  const stores: S3BlobStore[] = [];
-  const open = async (extra: Partial<S3BlobStoreOptions> = {}) => {
-    const store = await S3BlobStore.open({ ...options, ...extra });
-    stores.push(store);
-    return store;
-  };
+  const s3 = s3StoresOf(startS3Server, 's3', { defaults: { partBytes: MIN_PART_BYTES } });
+  const { open } = s3;
   /** Every object under this test's prefix, blobs and temp objects alike. */
   const objects = async (store: S3BlobStore) =>
-    ((await store.client.send(new ListObjectsV2Command({ Bucket: server.bucket, Prefix: options.prefix }))).Contents ?? []).map((o) => o.Key!);
-
-  beforeAll(async () => (server = await startS3Server()), 60_000);
-  afterAll(() => server.stop());
-  beforeEach(() => (options = { ...server.connection, prefix: `s3-${++prefixes}/`, partBytes: MIN_PART_BYTES }));
-  afterEach(() => stores.splice(0).forEach((store) => store.close()));
+    ((await store.client.send(new ListObjectsV2Command({ Bucket: s3.server.bucket, Prefix: s3.options.prefix }))).Contents ?? []).map((o) => o.Key!);
 
   it.each([
     ['plaintext', undefined],
@@ -80,7 +61,7 @@ describe('S3BlobStore against a real S3-compatible server', () => {
   });
 
   it('never exposes the blob of a writer killed mid-put', async () => {
-    const spec = `s3:${JSON.stringify(options)}`;
+    const spec = `s3:${JSON.stringify(s3.options)}`;
     // 16 MiB written: at least two parts have gone to the multipart upload.
     const child = spawn(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'endless-writer.ts'), spec, '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
@@ -100,22 +81,22 @@ describe('S3BlobStore against a real S3-compatible server', () => {
 
   it('removes stale temp objects when a store opens', async () => {
     const store = await open();
-    const leftover = `${options.prefix}tmp/completed-by-a-writer-that-died`;
-    await store.client.send(new PutObjectCommand({ Bucket: server.bucket, Key: leftover, Body: Buffer.from('partial') }));
+    const leftover = `${s3.options.prefix}tmp/completed-by-a-writer-that-died`;
+    await store.client.send(new PutObjectCommand({ Bucket: s3.server.bucket, Key: leftover, Body: Buffer.from('partial') }));
     const reopened = await open({ staleTempMillis: -1000 });
     expect(await objects(reopened)).toEqual([]);
   });
 
   it('refuses to open on a bucket that does not exist, naming it', async () => {
-    await expect(S3BlobStore.open({ ...options, bucket: 'no-such-bucket' })).rejects.toThrow(/S3 bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ is not usable/);
+    await expect(S3BlobStore.open({ ...s3.options, bucket: 'no-such-bucket' })).rejects.toThrow(/S3 bucket "no-such-bucket" at http:\/\/127\.0\.0\.1:\d+ is not usable/);
   });
 
   it('refuses a part size below the S3 minimum', async () => {
-    await expect(S3BlobStore.open({ ...options, partBytes: MiB })).rejects.toThrow(/at least 5242880 bytes/);
+    await expect(S3BlobStore.open({ ...s3.options, partBytes: MiB })).rejects.toThrow(/at least 5242880 bytes/);
   });
 
   it.each(['plain', 'encrypted'])('streams 1 GiB in and out (%s) with RSS growth under 100 MB', async (mode) => {
-    const spec = `s3:${JSON.stringify({ ...options, partBytes: 8 * MiB, partConcurrency: 2 })}`;
+    const spec = `s3:${JSON.stringify({ ...s3.options, partBytes: 8 * MiB, partConcurrency: 2 })}`;
     const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'large-round-trip.ts'), spec, String(GiB), mode], { maxBuffer: MiB });
     const result = JSON.parse(stdout) as { ref: { sha256: string; sizeBytes: number }; generated: string; read: string; readBytes: number; rssGrowth: number };
     expect(result.ref).toEqual({ sha256: result.generated, sizeBytes: GiB });
