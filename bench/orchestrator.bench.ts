@@ -16,6 +16,7 @@ import { executionEvents, loadExecution } from '../services/orchestrator/src/exe
 import { noOpPipeline, Orchestration } from '../services/orchestrator/test/crash-services';
 import { CompletingWorker } from '../services/orchestrator/test/crash-worker';
 import { ENGINE_TIMING_PREFIX, EngineTiming } from './lib/engine-timing';
+import { STATEMENT_COUNT_PREFIX } from './lib/statement-count';
 import { insertCommitRate, kafkaRoundTrips } from './lib/floors';
 import { benchEnv, benchKafka, benchName } from './lib/infra';
 import { printTable, writeResults, type BenchRow } from './lib/report';
@@ -60,6 +61,19 @@ function processGroups(orchestration: Orchestration): Record<string, number[]> {
 
 const groupCpu = (groups: Record<string, number[]>) =>
   Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + (existsSync(`/proc/${pid}/stat`) ? cpuSeconds(pid) : 0), 0)]));
+
+/** The orchestrator's statement counts so far (the statement-count preload answers SIGUSR2). */
+async function statementCounts(orchestration: Orchestration): Promise<Record<string, number>> {
+  const lines = orchestration.orchestrator.lines;
+  const seen = lines.length;
+  orchestration.orchestrator.child.kill('SIGUSR2');
+  for (let waited = 0; waited < 5_000; waited += 10) {
+    const line = lines.slice(seen).find((l) => l.startsWith(STATEMENT_COUNT_PREFIX));
+    if (line) return JSON.parse(line).benchStatements as Record<string, number>;
+    await sleep(10);
+  }
+  throw new Error('the orchestrator did not report its statement counts');
+}
 
 interface JobTimes {
   executionId: string;
@@ -138,6 +152,7 @@ async function sustained(orchestration: Orchestration, observations: Observation
   // Postgres backends that live through the window are counted; ones started inside it are not (few: pools are warm).
   const groups = processGroups(orchestration);
   const groupsBefore = groupCpu(groups);
+  const statementsBefore = await statementCounts(orchestration);
   const machineBefore = machineBusySeconds();
   const windowStart = epochMs();
   await sleep(THROUGHPUT_MS);
@@ -145,6 +160,7 @@ async function sustained(orchestration: Orchestration, observations: Observation
   const orchestratorCpu = round((cpuSeconds(pid) - cpuBefore) / ((windowEnd - windowStart) / 1000));
   const windowSeconds = (windowEnd - windowStart) / 1000;
   const groupsAfter = groupCpu(groups);
+  const statementsAfter = await statementCounts(orchestration);
   /** Cores each group used in the window, and the machine's busy cores (of the 2). */
   const cpu = {
     ...Object.fromEntries(Object.keys(groups).map((name) => [name, round((groupsAfter[name] - groupsBefore[name]) / windowSeconds)])),
@@ -164,6 +180,11 @@ async function sustained(orchestration: Orchestration, observations: Observation
     /** Cores the orchestrator process used in the window (1 = one core all the time). */
     orchestratorCpu,
     cpu,
+    /** The orchestrator's SQL statements in the window, per completed action, most frequent first. */
+    statementsPerAction: Object.entries(statementsAfter)
+      .map(([text, n]) => [text, round((n - (statementsBefore[text] ?? 0)) / Math.max(1, jobs.filter((j) => inWindow(j.succeedingAt)).length), 2)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]),
     completed: jobs.filter((j) => inWindow(j.succeedingAt)).length,
     perSecond: round(jobs.filter((j) => inWindow(j.succeedingAt)).length / seconds, 1),
     eventsPerSecond: round(Number(events) / seconds, 1),
@@ -183,9 +204,10 @@ async function main(): Promise<void> {
   const env = benchEnv();
   const schema = benchName('bench_orch');
   const preload = join(__dirname, 'lib/engine-timing.ts');
+  const statementCount = join(__dirname, 'lib/statement-count.ts');
   // BENCH_CPU_PROF=<dir>: the orchestrator also writes a V8 CPU profile there when it exits.
   const cpuProf = process.env.BENCH_CPU_PROF ? ` --cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '';
-  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `-r @swc-node/register -r ${preload}${cpuProf}`, BENCH_ENGINE_TIMING: '1' });
+  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `-r @swc-node/register -r ${preload} -r ${statementCount}${cpuProf}`, BENCH_ENGINE_TIMING: '1', BENCH_STATEMENT_COUNT: '1' });
   const names = { serial: benchName('bench_serial'), parallel: benchName('bench_parallel'), long: benchName('bench_long'), spread: Array.from({ length: IN_FLIGHT }, (_, i) => benchName(`bench_spread${i}`)) };
   const ours = new Set(Object.values(names).flat());
   const observations = new Observations();

@@ -55,4 +55,17 @@ export class EventStoreTransaction {
     );
     return rows.length === 1;
   }
+
+  /**
+   * markProcessed for a run of messages in one statement: the ids `consumer` had not handled yet (a
+   * duplicate within the run counts once: the caller handles its first occurrence only).
+   */
+  async markAllProcessed(consumer: string, messageIds: readonly string[]): Promise<Set<string>> {
+    if (messageIds.length === 0) return new Set();
+    const rows = await this.query<{ message_id: string }>(
+      `INSERT INTO ${this.ctx.tables.inbox} (consumer, message_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, [...new Set(messageIds)]],
+    );
+    return new Set(rows.map((r) => r.message_id));
+  }
 }

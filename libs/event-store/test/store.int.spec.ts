@@ -96,6 +96,23 @@ describe('append', () => {
   });
 });
 
+describe('inbox', () => {
+  it('marks a run of messages in one statement: ids handled before, or repeated in the run, are not new; a rolled-back mark is undone', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await store.transaction((tx) => tx.markProcessed('inbox-test', a));
+    await expect(store.transaction(async (tx) => {
+      await tx.markAllProcessed('inbox-test', [c]);
+      throw new Error('roll back');
+    })).rejects.toThrow('roll back');
+
+    const fresh = await store.transaction((tx) => tx.markAllProcessed('inbox-test', [a, b, b, c]));
+    expect([...fresh].sort()).toEqual([b, c].sort());
+    expect(await store.transaction((tx) => tx.markAllProcessed('inbox-test', [a, b, c]))).toEqual(new Set());
+    // Another consumer has handled none of them.
+    expect((await store.transaction((tx) => tx.markAllProcessed('other-consumer', [a]))).has(a)).toBe(true);
+  });
+});
+
 describe('readAll', () => {
   it('does not pass a transaction that holds a lower position but commits late', async () => {
     const { checkpoint: before } = await store.readAll({ after: undefined, limit: 1_000_000 });

@@ -57,6 +57,15 @@ const FINISHED: Partial<Record<ExecutionEvent['type'], DoraStatus>> = {
  * evolve for one execution's row: undefined until its start; events of no interest leave it as it is.
  * A CommitterDate that is not an instant is ignored (the start time stands in).
  */
+/**
+ * Whether an event can change an execution's DORA row (its start, a commit time, its finish): the
+ * projection reads the row only for these, not for every event of the execution.
+ */
+export function changesDoraExecution(event: ExecutionEvent): boolean {
+  if (event.type === 'PipelineExecutionStarted' || FINISHED[event.type] !== undefined) return true;
+  return event.type === 'ActionExecutionSucceeded' && event.data.outputVariables?.[COMMIT_TIME_VARIABLE] !== undefined;
+}
+
 export function evolveDoraExecution(row: DoraExecution | undefined, event: ExecutionEvent): DoraExecution | undefined {
   if (event.type === 'PipelineExecutionStarted') {
     const { pipelineExecutionId, pipelineName, at } = event.data;

@@ -1,4 +1,4 @@
-import { doraFigures, evolveDoraExecution, executionEvent, type DoraExecution, type ExecutionEvent } from '../src';
+import { changesDoraExecution, doraFigures, evolveDoraExecution, executionEvent, type DoraExecution, type ExecutionEvent } from '../src';
 
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 /** An instant `h` hours after the start of March 2026. */
@@ -44,6 +44,20 @@ describe('a DORA row, given an execution history', () => {
 
   it('has no row without its start', () => {
     expect(history(executionEvent('PipelineExecutionSucceeded', { at: hour(2) }))).toBeUndefined();
+  });
+
+  it('is changed only by a start, a finish and a source commit time: every other event leaves it as it is', () => {
+    const others = [
+      executionEvent('ActionExecutionSucceeded', { stageName: 'Build', actionName: 'Compile', attempt: 1, outputArtifacts: [], outputVariables: { Version: '1' }, at: hour(2) }),
+      { type: 'JobAcknowledged', data: { jobId: 'j1', at: hour(2) } } as unknown as ExecutionEvent,
+      { type: 'StageExecutionSucceeded', data: { stageName: 'Build', at: hour(2) } } as unknown as ExecutionEvent,
+    ];
+    const row = history(started('e1', hour(1)));
+    for (const event of others) {
+      expect(changesDoraExecution(event)).toBe(false);
+      expect(evolveDoraExecution(row, event)).toBe(row);
+    }
+    expect([started('e1', hour(1)), sourceSucceeded({ CommitterDate: hour(0) }, hour(1)), executionEvent('PipelineExecutionSucceeded', { at: hour(2) })].map(changesDoraExecution)).toEqual([true, true, true]);
   });
 });
 

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { executionV1 } from '@pipewright/contracts';
 import { fold } from '@pipewright/decider';
 import { EventStore } from '@pipewright/event-store';
-import { executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
+import { actionExecutionIdFor, executionDecider, pipelineExecutionView } from '@pipewright/execution-domain';
 import { executionEvents } from '../src/executions/streams';
 import { pipelineExecutionMessage } from '../src/executions/views';
 import { Orchestration } from './crash-services';
@@ -56,4 +56,37 @@ export async function servedAndFolded(orchestration: Orchestration, store: Event
   const view = pipelineExecutionView(fold(executionDecider, await executionEvents(store, pipelineExecutionId)));
   const json = (m: executionV1.PipelineExecution) => executionV1.PipelineExecution.toJSON(m);
   return { served: json(executionV1.PipelineExecution.fromPartial(served)), folded: view ? json(pipelineExecutionMessage(view.pipelineExecution)) : undefined };
+}
+
+const TERMINAL = ['PipelineExecutionSucceeded', 'PipelineExecutionFailed', 'PipelineExecutionStopped', 'PipelineExecutionSuperseded', 'PipelineExecutionCancelled'];
+
+/**
+ * What recovery and concurrency must leave, for executions of Source + NoOp pipelines that all
+ * succeeded: one terminal event each (the success), every stream numbered 1..n without a gap, each
+ * job's success recorded once and each job the worker ran among them, and GetPipelineExecution equal
+ * to the fold of the stream.
+ */
+export async function expectOneHistoryEach(
+  audit: LogAudit,
+  orchestration: Orchestration,
+  store: EventStore,
+  executions: readonly { pipelineName: string; pipelineExecutionId: string }[],
+  jobsPerExecution: number,
+  jobsRun: readonly string[],
+): Promise<void> {
+  const streams = executions.map((e) => `execution-${e.pipelineExecutionId}`);
+  const terminal = await audit.typeCounts(streams, TERMINAL);
+  expect(terminal.map((t) => [t.streamId, t.type, t.count]).sort()).toEqual(streams.map((s) => [s, 'PipelineExecutionSucceeded', 1]).sort());
+  const versions = await audit.streamVersions();
+  for (const stream of streams) expect(versions.has(stream)).toBe(true);
+  for (const [stream, v] of versions) expect([stream, v]).toEqual([stream, v.map((_, i) => i + 1)]);
+  const successes = await audit.successesPerAttempt(streams);
+  expect(successes.filter((s) => s.count !== 1)).toEqual([]);
+  expect(successes).toHaveLength(executions.length * jobsPerExecution);
+  const succeededJobs = successes.map((s) => actionExecutionIdFor(s.streamId.slice('execution-'.length), s.stageName, s.actionName, s.attempt)).sort();
+  expect(succeededJobs).toEqual([...jobsRun].sort());
+  for (const { pipelineName, pipelineExecutionId } of executions) {
+    const { served, folded } = await servedAndFolded(orchestration, store, pipelineName, pipelineExecutionId);
+    expect(served).toEqual(folded);
+  }
 }

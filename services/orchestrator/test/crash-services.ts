@@ -52,6 +52,24 @@ export class Orchestration {
     return exit;
   }
 
+  /**
+   * Another orchestrator on the same schema whose consumer groups are its own (`groupPrefix`): it
+   * decides every job event and execution request the first one decides, each with its own fold cache.
+   */
+  async startAnotherOrchestrator(groupPrefix: string): Promise<ServiceProcess> {
+    const [port, http] = await Promise.all([freePort(), freePort()]);
+    const address = `127.0.0.1:${port}`;
+    const other = startServiceProcess('orchestrator', {
+      ...this.orchestratorEnv,
+      PIPEWRIGHT_ORCHESTRATOR_ADDRESS: address,
+      PIPEWRIGHT_ORCHESTRATOR_PORT: String(port),
+      PIPEWRIGHT_ORCHESTRATOR_HTTP_PORT: String(http),
+      PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX: groupPrefix,
+    });
+    await waitUntilServing(address, other, 90_000);
+    return other;
+  }
+
   /** Creates the pipeline and returns its declaration as stored (what ExecutionRequested carries). */
   async createPipeline(pipeline: object): Promise<pipelineV1.PipelineDeclaration> {
     await this.pipelines.call('CreatePipeline', { pipeline });

@@ -14,13 +14,14 @@ import {
   LanesState,
   outputsOf,
   pipelineLanesDecider,
+  StartedExecution,
 } from '@pipewright/execution-domain';
 import { securityConfig, signJobToken } from '@pipewright/security';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { continuing, inSpan, PipewrightAttributes, traceHeadersOf } from '@pipewright/telemetry';
 import { ExecutionTables, ScheduledTimer } from './execution-tables';
 import { jobCancelled, jobRequested, stateChanged } from './published';
-import { executionStream, FoldCache, lanesStream, loadExecution, loadLanes, LoadedStream } from './streams';
+import { checkUnread, executionStream, FoldCache, lanesStream, loadExecution, loadLanes, LoadedStream } from './streams';
 
 /** A command, or how to make it from what the unit has loaded (a job's nonce, the stage's latest execution). */
 export type CommandSource = ExecutionCommand | ((unit: Unit, state: ExecutionState) => ExecutionCommand | Promise<ExecutionCommand>);
@@ -109,13 +110,13 @@ export class Unit {
 
   async execution(id: string): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
     let loaded = this.executions.get(id);
-    if (!loaded) this.executions.set(id, (loaded = await loadExecution(this.tx, id, this.cache)));
+    if (!loaded) this.executions.set(id, (loaded = await loadExecution(this.tx, id, this.cache, 'trust')));
     return loaded;
   }
 
   async lanesOf(pipelineName: string): Promise<LoadedStream<LanesState, LanesEvent>> {
     let loaded = this.lanes.get(pipelineName);
-    if (!loaded) this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName, this.cache)));
+    if (!loaded) this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName, this.cache, 'trust')));
     return loaded;
   }
 
@@ -228,6 +229,8 @@ export interface Cause {
 /** One of several works decided in one transaction (runAll); a refused one is reported, not thrown. */
 export interface BatchItem extends RunOptions {
   work: Work;
+  /** The message the work comes from: recorded as processed by its consumer, and skipped if it was (one statement per batch). */
+  message?: { consumer: string; id: string };
   refused?: (error: DomainError) => void;
   /** The trace context of the message the work comes from: its decision continues that trace. */
   traceContext?: Context;
@@ -273,6 +276,8 @@ export class ExecutionEngine {
         return done;
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        // Another writer moved the stream on: its cached fold is stale, the next try reads it.
+        this.cache.delete(error.stream);
         this.logger.debug?.(`conflict on ${error.stream}, deciding again (attempt ${attempt})`);
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
@@ -292,7 +297,9 @@ export class ExecutionEngine {
       try {
         const unit = await store.transaction(async (tx) => {
           const unit = new Unit(tx, this.cache, this.jobToken);
+          const fresh = await newMessages(tx, items);
           for (const item of items) {
+            if (item.message && !fresh.delete(`${item.message.consumer}\u0000${item.message.id}`)) continue;
             if (item.before && !(await item.before(tx))) continue;
             const refusal = await context.with(item.traceContext ?? context.active(), () => unit.attempt(item.work, item.cause ?? {}));
             if (refusal && item.refused) refusals.push(() => item.refused!(refusal));
@@ -305,6 +312,7 @@ export class ExecutionEngine {
         return;
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.cache.delete(error.stream);
         this.logger.debug?.(`conflict on ${error.stream}, deciding the batch again (attempt ${attempt})`);
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
@@ -313,11 +321,16 @@ export class ExecutionEngine {
 
   private async commit(unit: Unit): Promise<void> {
     const { tx } = unit;
+    // Streams decided on from the cache alone must still be where the cache says.
+    for (const [id, loaded] of unit.executions) await checkUnread(tx, executionStream(id), loaded);
+    for (const [name, loaded] of unit.lanes) await checkUnread(tx, lanesStream(name), loaded);
+    const changed: StartedExecution[] = [];
     for (const [id, loaded] of unit.executions) {
       if (loaded.pending.length === 0) continue;
       await tx.append(executionStream(id), loaded.version, unit.withCauses(loaded.pending), metadataOf(loaded));
-      if (loaded.state.status !== 'NotStarted') await this.tables.project(tx.query, loaded.state);
+      if (loaded.state.status !== 'NotStarted') changed.push(loaded.state);
     }
+    await this.tables.project(tx.query, changed);
     for (const [name, loaded] of unit.lanes) {
       if (loaded.pending.length > 0) await tx.append(lanesStream(name), loaded.version, unit.withCauses(loaded.pending));
     }
@@ -325,6 +338,15 @@ export class ExecutionEngine {
     await this.tables.schedule(tx.query, unit.timers);
     for (const hook of this.hooks) await hook(unit);
   }
+}
+
+/** The batch's messages no consumer has handled yet, as `consumer\0id` keys (deleted as they are taken, so a duplicate within the batch runs once). */
+async function newMessages(tx: EventStoreTransaction, items: readonly BatchItem[]): Promise<Set<string>> {
+  const byConsumer = new Map<string, string[]>();
+  for (const { message } of items) if (message) byConsumer.set(message.consumer, [...(byConsumer.get(message.consumer) ?? []), message.id]);
+  const fresh = new Set<string>();
+  for (const [consumer, ids] of byConsumer) for (const id of await tx.markAllProcessed(consumer, ids)) fresh.add(`${consumer}\u0000${id}`);
+  return fresh;
 }
 
 /** How long a job token outlives its job's deadline: a late result is refused by the domain, not by an expired token. */

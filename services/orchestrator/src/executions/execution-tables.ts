@@ -49,14 +49,16 @@ export class ExecutionTables implements OnModuleInit {
   }
 
   /** Upsert by timer id: scheduling an id again moves its fire time. */
+  /** One statement for a unit's timers; a timer scheduled twice in the unit keeps its last schedule. */
   async schedule(query: Query, timers: readonly ScheduledTimer[]): Promise<void> {
-    for (const t of timers) {
-      await query(
-        `INSERT INTO ${this.timers} (timer_id, pipeline_execution_id, fire_at, payload) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (timer_id) DO UPDATE SET fire_at = excluded.fire_at, payload = excluded.payload, pipeline_execution_id = excluded.pipeline_execution_id`,
-        [t.timerId, t.pipelineExecutionId, t.fireAt, JSON.stringify(t.payload)],
-      );
-    }
+    const latest = [...new Map(timers.map((t) => [t.timerId, t])).values()];
+    if (latest.length === 0) return;
+    await query(
+      `INSERT INTO ${this.timers} (timer_id, pipeline_execution_id, fire_at, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+       ON CONFLICT (timer_id) DO UPDATE SET fire_at = excluded.fire_at, payload = excluded.payload, pipeline_execution_id = excluded.pipeline_execution_id`,
+      [latest.map((t) => t.timerId), latest.map((t) => t.pipelineExecutionId), latest.map((t) => t.fireAt), latest.map((t) => JSON.stringify(t.payload))],
+    );
   }
 
   async due(now: Date, limit: number): Promise<DueTimer[]> {
@@ -79,13 +81,28 @@ export class ExecutionTables implements OnModuleInit {
     await store.query(`DELETE FROM ${this.timers} WHERE timer_id = $1 AND fire_at = $2`, [timer.timerId, timer.fireAt]);
   }
 
-  async project(query: Query, execution: StartedExecution): Promise<void> {
-    const view = pipelineExecutionView(execution)!;
-    const succeeded = Object.values(execution.stages).filter((s) => s.status === 'Succeeded').map((s) => s.stageName);
+  /** The ListPipelineExecutions rows of the executions a unit changed, in one statement. */
+  async project(query: Query, executions: readonly StartedExecution[]): Promise<void> {
+    if (executions.length === 0) return;
+    const rows = executions.map((execution) => ({
+      execution,
+      summary: JSON.stringify(pipelineExecutionView(execution)!.summary),
+      // A text[] per row cannot ride in a 2-D array of ragged rows: each travels as JSON.
+      succeeded: JSON.stringify(Object.values(execution.stages).filter((s) => s.status === 'Succeeded').map((s) => s.stageName)),
+    }));
     await query(
-      `INSERT INTO ${this.executions} (pipeline_execution_id, pipeline_name, start_time, status, summary, succeeded_stages) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO ${this.executions} (pipeline_execution_id, pipeline_name, start_time, status, summary, succeeded_stages)
+       SELECT r.id, r.pipeline, r.started, r.status, r.summary, ARRAY(SELECT jsonb_array_elements_text(r.succeeded))
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::jsonb[], $6::jsonb[]) AS r(id, pipeline, started, status, summary, succeeded)
        ON CONFLICT (pipeline_execution_id) DO UPDATE SET status = excluded.status, summary = excluded.summary, succeeded_stages = excluded.succeeded_stages`,
-      [execution.pipelineExecutionId, execution.pipelineName, execution.startTime, execution.status, JSON.stringify(view.summary), succeeded],
+      [
+        rows.map((r) => r.execution.pipelineExecutionId),
+        rows.map((r) => r.execution.pipelineName),
+        rows.map((r) => r.execution.startTime),
+        rows.map((r) => r.execution.status),
+        rows.map((r) => r.summary),
+        rows.map((r) => r.succeeded),
+      ],
     );
   }
 

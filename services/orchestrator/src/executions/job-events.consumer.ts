@@ -61,7 +61,7 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
     const workerId = 'workerId' in message.data ? message.data.workerId : '';
     return {
       work: { kind: 'execution', pipelineExecutionId: job.pipelineExecutionId, command },
-      before: (tx) => tx.markProcessed(this.group, event.id),
+      message: { consumer: this.group, id: event.id },
       cause: { causationId: event.id, actor: workerId ? `worker:${workerId}` : 'worker' },
       // A stale or unknown job will never become valid: log it and let the offset move on.
       refused: (error) => this.logger.warn(`${event.type} for job ${job.jobId} of execution ${job.pipelineExecutionId} refused: ${error.name}: ${error.message}`),

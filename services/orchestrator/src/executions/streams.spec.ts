@@ -1,5 +1,6 @@
 import type { RecordedEvent } from '@pipewright/event-store';
-import { FoldCache, lanesStream, loadLanes } from './streams';
+import { StreamVersionConflict } from '@pipewright/event-store';
+import { checkUnread, FoldCache, lanesStream, loadLanes } from './streams';
 
 /** An in-memory stream read the way the store reads one (fromVersion inclusive), recording each read. */
 function reader(events: { type: string; data: unknown }[]) {
@@ -43,5 +44,26 @@ describe('FoldCache', () => {
     cache.get('a');
     cache.set('c', { state: 'c1', version: 1 });
     expect([cache.get('a')?.state, cache.get('b'), cache.get('c')?.state]).toEqual(['a2', undefined, 'c1']);
+  });
+
+  it('a trusting load (the engine) takes the cached fold without a read; the commit check finds the stream moved on, and a forgotten fold is read again', async () => {
+    const log: { type: string; data: unknown }[] = [disabled('Build')];
+    const store = reader(log);
+    const cache = new FoldCache();
+    const first = await loadLanes(store, 'app', cache, 'trust');
+    cache.set(lanesStream('app'), { state: first.state, version: first.version });
+
+    const trusted = await loadLanes(store, 'app', cache, 'trust');
+    expect([trusted.read, trusted.version, store.reads]).toEqual([false, 1, [undefined]]);
+    await expect(checkUnread(store, lanesStream('app'), trusted)).resolves.toBeUndefined();
+
+    log.push(enabled('Build')); // another writer
+    await expect(checkUnread(store, lanesStream('app'), trusted)).rejects.toThrow(StreamVersionConflict);
+    // A stream the unit appends to is checked by its append instead.
+    await expect(checkUnread(store, lanesStream('app'), { ...trusted, pending: [enabled('Deploy')] })).resolves.toBeUndefined();
+
+    cache.delete(lanesStream('app'));
+    const fresh = await loadLanes(store, 'app', cache, 'trust');
+    expect([fresh.read, fresh.version]).toEqual([true, 2]);
   });
 });

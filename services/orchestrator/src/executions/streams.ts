@@ -1,4 +1,4 @@
-import { EventStoreTransaction } from '@pipewright/event-store';
+import { EventStoreTransaction, StreamVersionConflict } from '@pipewright/event-store';
 import { pickTraceHeaders, TraceHeaders } from '@pipewright/telemetry';
 import { executionDecider, ExecutionEvent, ExecutionState, LanesEvent, LanesState, pipelineLanesDecider } from '@pipewright/execution-domain';
 
@@ -15,6 +15,8 @@ export interface LoadedStream<S, E> {
   trace?: TraceHeaders;
   /** The context of the span that decided what this unit adds, stored as the added events' metadata. */
   writer?: TraceHeaders;
+  /** False when the state is the cache's, not read from the store: the commit checks its version then. */
+  read: boolean;
 }
 
 type Reader = Pick<EventStoreTransaction, 'readStream'>;
@@ -45,6 +47,11 @@ export class FoldCache {
     return entry as Folded<S> | undefined;
   }
 
+  /** Forgets a stream whose fold turned out stale (another writer appended to it). */
+  delete(streamId: string): void {
+    this.entries.delete(streamId);
+  }
+
   /** Only for what is committed: a fold of events a rolled-back transaction wrote would be a lie. */
   set<S>(streamId: string, folded: Folded<S>): void {
     const known = this.entries.get(streamId);
@@ -55,8 +62,16 @@ export class FoldCache {
   }
 }
 
-async function load<S, E>(reader: Reader, streamId: string, evolve: (state: S, event: E) => S, initial: () => S, cache?: FoldCache): Promise<LoadedStream<S, E>> {
+/**
+ * How a load uses the cache: `read-after` reads the events after the cached version (queries);
+ * `trust` takes the cached fold as it is, without a read (the engine, which checks every such
+ * stream's version when it commits, and forgets the fold and decides again when it was stale).
+ */
+export type CacheUse = 'read-after' | 'trust';
+
+async function load<S, E>(reader: Reader, streamId: string, evolve: (state: S, event: E) => S, initial: () => S, cache?: FoldCache, use: CacheUse = 'read-after'): Promise<LoadedStream<S, E>> {
   const cached = cache?.get<S>(streamId);
+  if (cached && use === 'trust') return { state: cached.state, version: cached.version, pending: [], trace: cached.trace, read: false };
   const recorded = await reader.readStream(streamId, cached ? { fromVersion: cached.version + 1 } : undefined);
   const events = recorded.map((r) => ({ type: r.type, data: r.data }) as E);
   return {
@@ -64,15 +79,26 @@ async function load<S, E>(reader: Reader, streamId: string, evolve: (state: S, e
     version: recorded.at(-1)?.streamVersion ?? cached?.version ?? 0,
     pending: [],
     trace: cached ? cached.trace : pickTraceHeaders(recorded[0]?.metadata),
+    read: true,
   };
 }
 
-export function loadExecution(reader: Reader, pipelineExecutionId: string, cache?: FoldCache): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
-  return load(reader, executionStream(pipelineExecutionId), executionDecider.evolve, executionDecider.initialState, cache);
+export function loadExecution(reader: Reader, pipelineExecutionId: string, cache?: FoldCache, use?: CacheUse): Promise<LoadedStream<ExecutionState, ExecutionEvent>> {
+  return load(reader, executionStream(pipelineExecutionId), executionDecider.evolve, executionDecider.initialState, cache, use);
 }
 
-export function loadLanes(reader: Reader, pipelineName: string, cache?: FoldCache): Promise<LoadedStream<LanesState, LanesEvent>> {
-  return load(reader, lanesStream(pipelineName), pipelineLanesDecider.evolve, pipelineLanesDecider.initialState, cache);
+export function loadLanes(reader: Reader, pipelineName: string, cache?: FoldCache, use?: CacheUse): Promise<LoadedStream<LanesState, LanesEvent>> {
+  return load(reader, lanesStream(pipelineName), pipelineLanesDecider.evolve, pipelineLanesDecider.initialState, cache, use);
+}
+
+/**
+ * For a stream a unit decided on from the cache and appends nothing to: that nobody appended to it
+ * since (an append checks its own expected version). Throws the conflict the engine retries on.
+ */
+export async function checkUnread(reader: Reader, streamId: string, loaded: LoadedStream<unknown, unknown>): Promise<void> {
+  if (loaded.read || loaded.pending.length > 0) return;
+  const newer = await reader.readStream(streamId, { fromVersion: loaded.version + 1 });
+  if (newer.length > 0) throw new StreamVersionConflict(streamId, loaded.version, newer[newer.length - 1].streamVersion, `stream ${streamId} moved on from the cached version ${loaded.version}`);
 }
 
 async function read<E>(reader: Reader, streamId: string): Promise<{ events: E[] }> {

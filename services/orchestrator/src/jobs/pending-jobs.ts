@@ -27,6 +27,18 @@ export interface CustomJob extends ClaimedJob {
 const registry = ActionTypeRegistry.standard();
 export const awaitsWorker = (id: ActionTypeId) => registry.resolve(id)?.executable !== true;
 
+const withWorkerActions = new WeakMap<StartedExecution['declaration'], boolean>();
+
+/** Whether any action of the execution's pipeline version waits for an outside worker (remembered per declaration). */
+function hasWorkerActions(execution: StartedExecution): boolean {
+  let found = withWorkerActions.get(execution.declaration);
+  if (found === undefined) {
+    found = execution.declaration.stages.some((stage) => stage.actions.some((action) => awaitsWorker(action.actionTypeId)));
+    withWorkerActions.set(execution.declaration, found);
+  }
+  return found;
+}
+
 /**
  * The queue of jobs for workers outside Pipewright. `custom_jobs` remembers every such job (its
  * JobRequested, so GetJobDetails and late results can be answered); `pending_jobs` holds those whose
@@ -132,7 +144,8 @@ export class PendingJobs implements OnModuleInit, OnModuleDestroy {
       queued.add(type);
     }
     for (const [id, loaded] of unit.executions) {
-      if (loaded.pending.length === 0 || loaded.state.status === 'NotStarted') continue;
+      // Only an execution with actions for outside workers can have pending jobs to take back.
+      if (loaded.pending.length === 0 || loaded.state.status === 'NotStarted' || !hasWorkerActions(loaded.state)) continue;
       await query(
         `DELETE FROM ${this.pending} p USING ${this.jobs} j WHERE p.job_id = j.job_id AND j.pipeline_execution_id = $1 AND NOT (p.job_id = ANY($2::text[]))`,
         [id, runningJobs(loaded.state)],

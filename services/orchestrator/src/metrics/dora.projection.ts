@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventStoreTransaction, Projection, RecordedEvent } from '@pipewright/event-store';
-import { DoraExecution, evolveDoraExecution, ExecutionEvent } from '@pipewright/execution-domain';
+import { changesDoraExecution, DoraExecution, evolveDoraExecution, ExecutionEvent } from '@pipewright/execution-domain';
 
 type Query = EventStoreTransaction['query'];
 
@@ -43,11 +43,13 @@ export class DoraProjection implements Projection {
   }
 
   async apply(recorded: RecordedEvent, tx: EventStoreTransaction): Promise<void> {
-    if (!recorded.streamId.startsWith(STREAM_PREFIX)) return;
+    const event = { type: recorded.type, data: recorded.data } as ExecutionEvent;
+    // Most of an execution's events (jobs, heartbeats, stages) leave its row as it is: no read for them.
+    if (!recorded.streamId.startsWith(STREAM_PREFIX) || !changesDoraExecution(event)) return;
     const id = recorded.streamId.slice(STREAM_PREFIX.length);
     const [found] = await tx.query<Row>(`SELECT * FROM ${this.table} WHERE pipeline_execution_id = $1`, [id]);
     const before = found ? fromRow(found) : undefined;
-    const after = evolveDoraExecution(before, { type: recorded.type, data: recorded.data } as ExecutionEvent);
+    const after = evolveDoraExecution(before, event);
     if (!after || after === before) return;
     await tx.query(
       `INSERT INTO ${this.table} (pipeline_execution_id, pipeline_name, status, start_time, change_time, finish_time) VALUES ($1, $2, $3, $4, $5, $6)
