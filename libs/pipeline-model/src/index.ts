@@ -10,7 +10,7 @@ export * from './registry/custom-action-type';
 export * from './registry/registry';
 export * from './validate/options';
 export { validatePipeline } from './validate/validate-pipeline';
-export { CODEPIPELINE_VARIABLES, variableReferences, type VariableReference } from './validate/variables';
+export { CODEPIPELINE_VARIABLES, SECRET_NAME, SECRET_REFERENCE, variableReferences, type VariableReference } from './validate/variables';
 export { TRIGGER_SOURCE_TYPES } from './validate/triggers';
 export * from './import-pipeline';
 export * from './awaiting-worker';

@@ -1,5 +1,5 @@
-/** `#{secrets.name}`: a secret of the pipeline's owning team, resolved by the job's worker only. */
-const SECRET_REFERENCE = /#\{secrets\.([A-Za-z0-9_.-]{1,128})\}/g;
+// `#{secrets.name}`: a secret of the pipeline's owning team, resolved by the job's worker only.
+import { SECRET_REFERENCE } from '@pipewright/pipeline-model';
 
 /** The names of the secrets the texts reference, each once, in order of first use. */
 export function secretReferences(texts: Iterable<string>): string[] {

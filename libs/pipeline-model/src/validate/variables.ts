@@ -14,8 +14,11 @@ import { checkNameRule } from './structure';
 /** Variables CodePipeline sets on every execution (`#{codepipeline.PipelineExecutionId}`). */
 export const CODEPIPELINE_VARIABLES: readonly string[] = ['PipelineExecutionId'];
 const RESERVED_NAMESPACES = ['codepipeline', 'variables', 'secrets'];
+const SECRET_NAME_PATTERN = '[A-Za-z0-9_.-]{1,128}';
 /** A secret's name as the secret store accepts it. */
-export const SECRET_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+export const SECRET_NAME = new RegExp(`^${SECRET_NAME_PATTERN}$`);
+/** `#{secrets.name}` in a text, the name captured (global: for matchAll and replace). */
+export const SECRET_REFERENCE = new RegExp(`#\\{secrets\\.(${SECRET_NAME_PATTERN})\\}`, 'g');
 
 export interface VariableReference {
   namespace: string;

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { SECRET_NAME } from '@pipewright/pipeline-model';
 import { Identity, securityConfig } from '@pipewright/security';
 import { IdentityRepository } from '../identity/identity.repository';
 import { InvalidSecretRequest, SecretNotFound, SecretStoreUnavailable, SecretValuesForJobsOnly } from './errors';
 import { openSecret, parseSecretsKey, sealSecret, SecretKeyUnusable, SecretTampered } from './secret-cipher';
 import { SecretRow, SecretsRepository } from './secrets.repository';
 
-const SECRET_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 const MAX_VALUE_BYTES = 64 * 1024;
 /** Whose secrets a pipeline without a recorded owner reads (pipelines created with auth off). */
 export const DEFAULT_TEAM = 'default';
