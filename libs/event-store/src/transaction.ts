@@ -49,11 +49,7 @@ export class EventStoreTransaction {
    * message. Concurrent duplicates wait for each other: exactly one sees true.
    */
   async markProcessed(consumer: string, messageId: string): Promise<boolean> {
-    const rows = await this.query(
-      `INSERT INTO ${this.ctx.tables.inbox} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted`,
-      [consumer, messageId],
-    );
-    return rows.length === 1;
+    return (await this.markAllProcessed(consumer, [messageId])).has(messageId);
   }
 
   /**

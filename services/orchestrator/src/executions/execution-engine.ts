@@ -343,7 +343,12 @@ export class ExecutionEngine {
 /** The batch's messages no consumer has handled yet, as `consumer\0id` keys (deleted as they are taken, so a duplicate within the batch runs once). */
 async function newMessages(tx: EventStoreTransaction, items: readonly BatchItem[]): Promise<Set<string>> {
   const byConsumer = new Map<string, string[]>();
-  for (const { message } of items) if (message) byConsumer.set(message.consumer, [...(byConsumer.get(message.consumer) ?? []), message.id]);
+  for (const { message } of items) {
+    if (!message) continue;
+    const ids = byConsumer.get(message.consumer) ?? [];
+    ids.push(message.id);
+    byConsumer.set(message.consumer, ids);
+  }
   const fresh = new Set<string>();
   for (const [consumer, ids] of byConsumer) for (const id of await tx.markAllProcessed(consumer, ids)) fresh.add(`${consumer}\u0000${id}`);
   return fresh;

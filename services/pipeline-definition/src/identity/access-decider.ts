@@ -38,6 +38,8 @@ const builtInServiceBindings: RoleBinding[] = [
 export class LocalAccessDecider implements AccessDecider, OnModuleInit {
   private readonly logger = new Logger('auth');
   readonly config: SecurityConfig = securityConfig();
+  /** Tokens of services asking Authorize, and what they proved (a subject, or nothing), until when. */
+  private readonly askingServices = new Map<string, { subject?: string; until: number }>();
 
   constructor(private readonly repository: IdentityRepository) {}
 
@@ -117,12 +119,20 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
    * The service asking Authorize, when its own token (a service account with a system-wide binding:
    * the built-in `service:<name>` ones or an operator's) proves it is one; undefined otherwise.
    */
-  async askingService(token: string | undefined): Promise<string | undefined> {
+  async askingService(token: string | undefined, now = Date.now()): Promise<string | undefined> {
     if (!token) return undefined;
-    const verdict = await this.authenticate(token);
-    if (!verdict.ok || verdict.identity.kind !== 'service-account') return undefined;
-    const bindings = await this.repository.bindings({ subject: verdict.identity.subject });
-    return bindings.some((b) => b.team === systemTeam && !b.pipeline) ? verdict.identity.subject : undefined;
+    // Every Authorize carries it: a service's token is judged once a minute, not on each call.
+    const known = this.askingServices.get(token);
+    if (known && known.until > now) return known.subject;
+    const verdict = await this.authenticate(token, new Date(now));
+    let subject: string | undefined;
+    if (verdict.ok && verdict.identity.kind === 'service-account') {
+      const bindings = await this.repository.bindings({ subject: verdict.identity.subject });
+      if (bindings.some((b) => b.team === systemTeam && !b.pipeline)) subject = verdict.identity.subject;
+    }
+    if (this.askingServices.size >= 1_000) this.askingServices.clear();
+    this.askingServices.set(token, { subject, until: Math.min(now + 60_000, verdict.ok && verdict.expires ? verdict.expires.getTime() : now + 60_000) });
+    return subject;
   }
 
   /** Bindings and visibility of an authenticated caller (WhoAmI, list filtering). */

@@ -1,12 +1,5 @@
 import { DomainError } from '@pipewright/decider';
 
-export class InvalidSecretRequest extends DomainError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  constructor(path: string, message: string) {
-    super('invalid request', { problems: [{ path, message }] });
-  }
-}
-
 export class SecretNotFound extends DomainError {
   readonly code = 'NOT_FOUND' as const;
   constructor(name: string, team: string) {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { SECRET_NAME } from '@pipewright/pipeline-model';
 import { Identity, securityConfig } from '@pipewright/security';
 import { IdentityRepository } from '../identity/identity.repository';
-import { InvalidSecretRequest, SecretNotFound, SecretStoreUnavailable, SecretValuesForJobsOnly } from './errors';
+import { InvalidRequest } from '../pipelines/errors';
+import { SecretNotFound, SecretStoreUnavailable, SecretValuesForJobsOnly } from './errors';
 import { openSecret, parseSecretsKey, sealSecret, SecretKeyUnusable, SecretTampered } from './secret-cipher';
 import { SecretRow, SecretsRepository } from './secrets.repository';
 
@@ -11,13 +12,13 @@ const MAX_VALUE_BYTES = 64 * 1024;
 export const DEFAULT_TEAM = 'default';
 
 function required(value: string | undefined, path: string): string {
-  if (!value) throw new InvalidSecretRequest(path, `${path} is required`);
+  if (!value) throw new InvalidRequest(path, `${path} is required`);
   return value;
 }
 
 function secretName(value: string | undefined, path: string): string {
   const name = required(value, path);
-  if (!SECRET_NAME.test(name)) throw new InvalidSecretRequest(path, `a secret name is 1-128 letters, digits, '_', '.' and '-', not ${JSON.stringify(name.slice(0, 140))}`);
+  if (!SECRET_NAME.test(name)) throw new InvalidRequest(path, `a secret name is 1-128 letters, digits, '_', '.' and '-', not ${JSON.stringify(name.slice(0, 140))}`);
   return name;
 }
 
@@ -29,6 +30,9 @@ export interface JobSecretsCaller {
 /** The per-team secret store: values sealed under PIPEWRIGHT_SECRETS_KEY, opened only for a job of the team's pipelines. */
 @Injectable()
 export class SecretsHandler {
+  /** Read once: the configuration loads keys (a JWKS file too) that a per-job call need not read again. */
+  private readonly authRequired = securityConfig().mode === 'required';
+
   constructor(
     private readonly secrets: SecretsRepository,
     private readonly identities: IdentityRepository,
@@ -39,7 +43,7 @@ export class SecretsHandler {
     const name = secretName(request.name, 'name');
     const value = required(request.value, 'value');
     const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > MAX_VALUE_BYTES) throw new InvalidSecretRequest('value', `a secret value is at most ${MAX_VALUE_BYTES} bytes, not ${bytes}`);
+    if (bytes > MAX_VALUE_BYTES) throw new InvalidRequest('value', `a secret value is at most ${MAX_VALUE_BYTES} bytes, not ${bytes}`);
     const key = this.key();
     return this.secrets.put(team, name, now, (version) => sealSecret(key, { team, name, version }, value));
   }
@@ -62,7 +66,7 @@ export class SecretsHandler {
   async resolveForJob(request: { jobId?: string; pipelineName?: string; names?: readonly string[] }, caller: JobSecretsCaller): Promise<Record<string, string>> {
     const jobId = required(request.jobId, 'job_id');
     let pipeline: string;
-    if (securityConfig().mode === 'required' || caller.identity) {
+    if (this.authRequired || caller.identity) {
       const grant = caller.identity?.kind === 'job' ? caller.identity.job : undefined;
       if (!grant || grant.jobId !== jobId) throw new SecretValuesForJobsOnly(caller.identity ? `${caller.identity.kind} ${caller.identity.subject}` : 'an unauthenticated caller');
       pipeline = grant.pipeline;
