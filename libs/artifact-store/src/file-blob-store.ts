@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import { drainVerified, putStages, verifiedRead } from './blob-codec';
 import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
 import { assertKey } from './encryption';
 import { ArtifactNotFound, DigestMismatch } from './errors';
+import { WriteBehindFile } from './write-behind-file';
 
 export interface FileBlobStoreOptions {
   readonly root: string;
@@ -55,9 +56,9 @@ export class FileBlobStore implements BlobStore {
     const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.key);
     const tmp = path.join(this.tmpDir, `${process.pid}@${HOST}@${randomUUID()}.tmp`);
     try {
-      // `flush` fsyncs before close: the rename below must never publish unwritten pages.
+      // The file is fsynced before the pipeline ends: the rename below must never publish unwritten pages.
       const source = content instanceof Readable ? content : Readable.from(content);
-      await pipeline([source, ...stages, createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true })]);
+      await pipeline([source, ...stages, new WriteBehindFile(tmp)]);
       const sha256 = meter.digest();
       if (expected && expected !== sha256) throw new DigestMismatch(expected, sha256);
       await this.publish(tmp, sha256);

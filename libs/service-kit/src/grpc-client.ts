@@ -10,6 +10,8 @@ type DynamicClient = Record<string, (request: unknown, metadata: Metadata, optio
   waitForReady(deadline: number, callback: (error?: Error) => void): void;
 };
 
+const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+
 /**
  * A promise-based client of one Pipewright service for tools, the CLI and tests: `call('CreatePipeline', request)`.
  * Messages are plain objects in the proto-loader shape the generated types describe.
@@ -34,6 +36,9 @@ export class GrpcClient {
       ...channel.options,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc.max_send_message_length': 64 * 1024 * 1024,
+      // HTTP/2's default 64 KiB receive window stalls a streamed download every 64 KiB for a
+      // WINDOW_UPDATE round trip; 16 MiB lets a sender keep 16 chunks of 1 MiB in flight.
+      'grpc-node.flow_control_window': RECEIVE_WINDOW_BYTES,
     });
   }
 
