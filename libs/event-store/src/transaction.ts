@@ -27,6 +27,20 @@ export class EventStoreTransaction {
     return readStream(this.query, this.ctx, streamId, options);
   }
 
+  /**
+   * Waits until no other transaction holds these streams' locks, then holds them to the end of this
+   * one (PostgreSQL advisory locks, so across processes too; taken in one order, so two lockers
+   * cannot wait on each other). For streams many writers share: they take turns instead of all
+   * deciding and all but one failing their append. Read the streams after this: a statement sees
+   * what the previous holder committed. Lock before this transaction's first write, or an earlier
+   * holder's append is newer than this transaction (append_events' in_order) and this append fails.
+   */
+  async lockStreams(streamIds: readonly string[]): Promise<void> {
+    if (streamIds.length === 0) return;
+    const keys = [...new Set(streamIds)].sort().map((id) => `${this.ctx.tables.schema}/${id}`);
+    await this.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM (SELECT unnest($1::text[]) AS k ORDER BY 1) ordered', [keys]);
+  }
+
   /** Messages the relay publishes once this transaction commits, in this order. */
   async enqueueOutbox(messages: readonly NewOutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;

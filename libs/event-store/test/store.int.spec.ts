@@ -96,6 +96,51 @@ describe('append', () => {
   });
 });
 
+describe('lockStreams', () => {
+  it('makes a second writer of a stream wait for the first to commit, and then see its events', async () => {
+    const stream = `pipeline-lanes-${randomUUID()}`;
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const firstHolds = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstLocked!: () => void;
+    const locked = new Promise<void>((resolve) => (firstLocked = resolve));
+    const first = store.transaction(async (tx) => {
+      await tx.lockStreams([stream]);
+      firstLocked();
+      await firstHolds;
+      await tx.append(stream, 'no_stream', [started(1)]);
+      order.push('first appended');
+    });
+    await locked;
+    const second = store.transaction(async (tx) => {
+      await tx.lockStreams(['another-stream', stream]);
+      order.push('second locked');
+      // Read after the lock: the first writer's commit is visible, so the append does not conflict.
+      const seen = await tx.readStream(stream);
+      await tx.append(stream, seen.length, [started(2)]);
+      return seen.length;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(order).toEqual([]);
+    releaseFirst();
+    await first;
+    expect(await second).toBe(1);
+    expect(order).toEqual(['first appended', 'second locked']);
+    expect((await store.readStream(stream)).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it('releases the locks when the transaction rolls back', async () => {
+    const stream = `pipeline-lanes-${randomUUID()}`;
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.lockStreams([stream]);
+        throw new Error('given up');
+      }),
+    ).rejects.toThrow('given up');
+    await store.transaction((tx) => tx.lockStreams([stream]));
+  });
+});
+
 describe('inbox', () => {
   it('marks a run of messages in one statement: ids handled before, or repeated in the run, are not new; a rolled-back mark is undone', async () => {
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];

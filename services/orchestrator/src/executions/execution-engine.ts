@@ -48,6 +48,7 @@ export class Unit {
   readonly dispatched: { job: JobRequest; requested: NewOutboxMessage }[] = [];
   /** What caused the work being decided: recorded as the metadata of the events it adds. */
   cause: Cause = {};
+  private readonly lockedLanes = new Set<string>();
   private readonly causes = new WeakMap<object, EventMetadata>();
 
   constructor(
@@ -114,9 +115,26 @@ export class Unit {
     return loaded;
   }
 
+  /**
+   * Takes the lanes streams' locks (see lanesOf); before the transaction's first write when the
+   * works' pipelines are known up front.
+   */
+  async lockLanes(pipelineNames: readonly string[]): Promise<void> {
+    const names = pipelineNames.filter((name) => !this.lockedLanes.has(name));
+    await this.tx.lockStreams(names.map(lanesStream));
+    for (const name of names) this.lockedLanes.add(name);
+  }
+
+  /**
+   * Every execution of a pipeline passes its lanes stream at each stage, so the stream's writers
+   * take turns on its lock and read it fresh after it, instead of racing and redoing whole batches.
+   */
   async lanesOf(pipelineName: string): Promise<LoadedStream<LanesState, LanesEvent>> {
     let loaded = this.lanes.get(pipelineName);
-    if (!loaded) this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName, this.cache, 'trust')));
+    if (!loaded) {
+      await this.lockLanes([pipelineName]);
+      this.lanes.set(pipelineName, (loaded = await loadLanes(this.tx, pipelineName, this.cache, 'read-after')));
+    }
     return loaded;
   }
 
@@ -216,6 +234,11 @@ export interface RunOptions {
   before?: (tx: EventStoreTransaction) => Promise<boolean>;
   /** Who and what caused the work; the execution's events are correlated by its id. */
   cause?: Cause;
+  /**
+   * The pipeline the work belongs to, when known: its lanes stream is locked before anything is
+   * written (see Unit.lanesOf), so the work never loses its lanes append to an earlier writer.
+   */
+  pipelineName?: string;
 }
 
 /** Event metadata of a work: the message, call or timer that caused it (causationId) and who (actor). */
@@ -265,8 +288,9 @@ export class ExecutionEngine {
     for (let attempt = 1; ; attempt++) {
       try {
         const done = await store.transaction(async (tx) => {
-          if (options.before && !(await options.before(tx))) return undefined;
           const unit = new Unit(tx, this.cache, this.jobToken);
+          if (options.pipelineName) await unit.lockLanes([options.pipelineName]);
+          if (options.before && !(await options.before(tx))) return undefined;
           unit.cause = options.cause ?? {};
           await unit.run(work);
           await this.commit(unit);
@@ -297,6 +321,7 @@ export class ExecutionEngine {
       try {
         const unit = await store.transaction(async (tx) => {
           const unit = new Unit(tx, this.cache, this.jobToken);
+          await unit.lockLanes(items.flatMap((item) => (item.pipelineName ? [item.pipelineName] : [])));
           const fresh = await newMessages(tx, items);
           for (const item of items) {
             if (item.message && !fresh.delete(`${item.message.consumer}\u0000${item.message.id}`)) continue;

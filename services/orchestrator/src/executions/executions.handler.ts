@@ -74,7 +74,7 @@ export class ExecutionsHandler {
         now: now(),
       },
     };
-    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { before: request.before, cause: request.cause });
+    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { before: request.before, cause: request.cause, pipelineName: request.pipelineName });
     return pipelineExecutionId;
   }
 
@@ -86,7 +86,7 @@ export class ExecutionsHandler {
     cause?: Cause,
   ): Promise<StartedExecution> {
     const source: CommandSource = (unit, state) => command(this.belonging(state, pipelineName, pipelineExecutionId), unit);
-    const unit = await this.engine.run({ kind: 'execution', pipelineExecutionId, command: source }, { cause });
+    const unit = await this.engine.run({ kind: 'execution', pipelineExecutionId, command: source }, { cause, pipelineName });
     return unit!.executions.get(pipelineExecutionId)!.state as StartedExecution;
   }
 
@@ -137,7 +137,7 @@ export class ExecutionsHandler {
     const command = change.enabled
       ? { type: 'EnableStageTransition' as const, data: { stageName: target.name, now: at } }
       : { type: 'DisableStageTransition' as const, data: { stageName: target.name, reason: change.reason, now: at } };
-    await this.engine.run({ kind: 'lanes', pipelineName, command }, { cause });
+    await this.engine.run({ kind: 'lanes', pipelineName, command }, { cause, pipelineName });
   }
 
   /**
@@ -160,7 +160,7 @@ export class ExecutionsHandler {
         now: now(),
       },
     };
-    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { cause });
+    await this.engine.run({ kind: 'execution', pipelineExecutionId, command }, { cause, pipelineName });
     return pipelineExecutionId;
   }
 

@@ -1,13 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jobV1 } from '@pipewright/contracts';
 import { ExecutionCommand } from '@pipewright/execution-domain';
-import { CloudEvent, ReceivedEvent, Topics } from '@pipewright/messaging';
+import { CloudEvent, defaultPartitions, ReceivedEvent, Topics } from '@pipewright/messaging';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { contextFromTraceHeaders } from '@pipewright/telemetry';
 import { consumerGroup } from '../config';
 import { completeJobData, failJobData, reportedNonce } from '../jobs/job-results';
 import { eventData } from './event-data';
 import { BatchItem, CommandSource, ExecutionEngine } from './execution-engine';
+import { GroupCommit } from './group-commit';
 
 const JOB_EVENT_TYPES = ['pipewright.job.v1.JobAcknowledged', 'pipewright.job.v1.JobHeartbeat', 'pipewright.job.v1.JobSucceeded', 'pipewright.job.v1.JobFailed'] as const;
 
@@ -16,11 +17,15 @@ const JOB_EVENT_TYPES = ['pipewright.job.v1.JobAcknowledged', 'pipewright.job.v1
 export class JobEventsConsumer implements OnApplicationBootstrap {
   private readonly logger = new Logger('job-events');
   private readonly group = consumerGroup('job-events');
+  /** The partitions' runs that arrive while a transaction is in flight share the next one. */
+  private readonly commits: GroupCommit<BatchItem>;
 
   constructor(
     private readonly infrastructure: ServiceInfrastructure,
-    private readonly engine: ExecutionEngine,
-  ) {}
+    engine: ExecutionEngine,
+  ) {
+    this.commits = new GroupCommit((items) => engine.runAll(items));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.infrastructure.messaging.start();
@@ -28,9 +33,10 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
       groupId: this.group,
       topics: [Topics.JobEvents],
       handler: (received) => this.handleBatch([received]),
-      // A fetched run of one partition's events is decided in one transaction (see docs/benchmarks.md).
+      // A fetched run of one partition's events is decided in one transaction, shared with the
+      // runs of the other partitions that wait meanwhile (see GroupCommit and docs/benchmarks.md).
       batchHandler: (received) => this.handleBatch(received),
-      partitionsConsumedConcurrently: 3,
+      partitionsConsumedConcurrently: defaultPartitions(),
     });
   }
 
@@ -42,7 +48,7 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
       // A batch is consumed in a span of its own; each report is decided in its job's trace.
       if (item) items.push({ ...item, traceContext: contextFromTraceHeaders(headers) });
     }
-    await this.engine.runAll(items);
+    await this.commits.submit(items);
   }
 
   private itemFor(event: CloudEvent): BatchItem | undefined {
@@ -61,6 +67,7 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
     const workerId = 'workerId' in message.data ? message.data.workerId : '';
     return {
       work: { kind: 'execution', pipelineExecutionId: job.pipelineExecutionId, command },
+      pipelineName: job.pipelineName || undefined,
       message: { consumer: this.group, id: event.id },
       cause: { causationId: event.id, actor: workerId ? `worker:${workerId}` : 'worker' },
       // A stale or unknown job will never become valid: log it and let the offset move on.
