@@ -64,3 +64,12 @@ export class DuplicateEventId extends DomainError {
     super(`an event appended to stream ${stream} has an id already in the log`, { stream });
   }
 }
+
+/**
+ * PostgreSQL broke a lock cycle by aborting this transaction (SQLSTATE 40P01): nothing of it was
+ * written, and deciding it again is safe. Stream locks are taken in one order, so this is rare.
+ */
+export function isDeadlock(error: unknown): boolean {
+  const cause = (error as { driverError?: { code?: string } } | undefined)?.driverError ?? (error as { code?: string } | undefined);
+  return cause?.code === '40P01';
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { testEnv, uniqueName } from '@pipewright/testing';
-import { EventTooLarge, openEventStore, PostgresUnreachable, ProjectionRunner, StreamVersionConflict, UnknownEventType, type EventStore, type Projection } from '../src';
+import { EventTooLarge, isDeadlock, openEventStore, PostgresUnreachable, ProjectionRunner, StreamVersionConflict, UnknownEventType, type EventStore, type Projection } from '../src';
 
 jest.setTimeout(60_000);
 
@@ -127,6 +127,28 @@ describe('lockStreams', () => {
     expect(await second).toBe(1);
     expect(order).toEqual(['first appended', 'second locked']);
     expect((await store.readStream(stream)).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it('names the loser of a lock cycle a deadlock (taken one at a time in opposite orders): nothing of it is written', async () => {
+    const [a, b] = [`pipeline-lanes-${randomUUID()}`, `pipeline-lanes-${randomUUID()}`];
+    let bothHoldOne!: () => void;
+    let holding = 0;
+    const held = new Promise<void>((resolve) => (bothHoldOne = resolve));
+    const crosswise = (first: string, second: string) =>
+      store.transaction(async (tx) => {
+        await tx.lockStreams([first]);
+        await tx.append(first, 'any', [started(1)]);
+        if (++holding === 2) bothHoldOne();
+        await held;
+        await tx.lockStreams([second]);
+      });
+    const results = await Promise.allSettled([crosswise(a, b), crosswise(b, a)]);
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+    expect(failures).toHaveLength(1);
+    expect(isDeadlock(failures[0])).toBe(true);
+    expect(isDeadlock(new StreamVersionConflict(a, 1, 2))).toBe(false);
+    // The winner's event is there, the loser's was rolled back.
+    expect((await store.readStream(a)).length + (await store.readStream(b)).length).toBe(1);
   });
 
   it('releases the locks when the transaction rolls back', async () => {

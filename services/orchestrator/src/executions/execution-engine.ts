@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { context, type Context } from '@opentelemetry/api';
 import { asArray, DomainError } from '@pipewright/decider';
-import { EventMetadata, EventStoreTransaction, NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
+import { EventMetadata, EventStoreTransaction, isDeadlock, NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
 import {
   executionCommandsFor,
   ExecutionCommand,
@@ -299,10 +299,8 @@ export class ExecutionEngine {
         done?.committed();
         return done;
       } catch (error) {
-        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        // Another writer moved the stream on: its cached fold is stale, the next try reads it.
-        this.cache.delete(error.stream);
-        this.logger.debug?.(`conflict on ${error.stream}, deciding again (attempt ${attempt})`);
+        if (!retryable(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.forgetStale(error, attempt);
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
@@ -336,12 +334,17 @@ export class ExecutionEngine {
         for (const report of refusals) report();
         return;
       } catch (error) {
-        if (!(error instanceof StreamVersionConflict) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        this.cache.delete(error.stream);
-        this.logger.debug?.(`conflict on ${error.stream}, deciding the batch again (attempt ${attempt})`);
+        if (!retryable(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        this.forgetStale(error, attempt);
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  /** Another writer moved a stream on: its cached fold is stale, the next try reads it. */
+  private forgetStale(error: unknown, attempt: number): void {
+    if (error instanceof StreamVersionConflict) this.cache.delete(error.stream);
+    this.logger.debug?.(`${error instanceof StreamVersionConflict ? `conflict on ${error.stream}` : 'deadlock'}, deciding again (attempt ${attempt})`);
   }
 
   private async commit(unit: Unit): Promise<void> {
@@ -364,6 +367,9 @@ export class ExecutionEngine {
     for (const hook of this.hooks) await hook(unit);
   }
 }
+
+/** A transaction that wrote nothing and may be decided again: a version conflict, or PostgreSQL breaking a lock cycle. */
+const retryable = (error: unknown) => error instanceof StreamVersionConflict || isDeadlock(error);
 
 /** The batch's messages no consumer has handled yet, as `consumer\0id` keys (deleted as they are taken, so a duplicate within the batch runs once). */
 async function newMessages(tx: EventStoreTransaction, items: readonly BatchItem[]): Promise<Set<string>> {
