@@ -17,6 +17,7 @@ import { METRICS } from '@pipewright/telemetry';
 import { eventually, freePort, TestRepo, testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { DoraProjection } from '../services/orchestrator/src/metrics/dora.projection';
 import { hasSeries, Sample, scrape, valueOf } from './observability-scrape';
+import { ACTION_TYPE, gitSourceStage } from './declarations';
 
 jest.setTimeout(360_000);
 
@@ -25,8 +26,6 @@ const envKey = (service: ServiceName, suffix: string) => `PIPEWRIGHT_${service.t
 const name = uniqueName('metrics').replace(/_/g, '-');
 const schema = uniqueName('orchestrator_metrics');
 const scratch = mkdtempSync(join(tmpdir(), 'pipewright-metrics-'));
-const git = { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' };
-const shell = { category: 'Build', owner: 'Pipewright', provider: 'Shell', version: '1' };
 
 function declaration(repository: string) {
   return {
@@ -34,8 +33,8 @@ function declaration(repository: string) {
     pipelineType: 'V2',
     variables: [{ name: 'outcome', defaultValue: 'ok' }],
     stages: [
-      { name: 'Source', actions: [{ name: 'Checkout', actionTypeId: git, configuration: { RepositoryUrl: repository, Branch: 'main' }, outputArtifacts: [{ name: 'Src' }] }] },
-      { name: 'Build', actions: [{ name: 'Check', actionTypeId: shell, configuration: { Commands: 'test "#{variables.outcome}" = ok' }, inputArtifacts: [{ name: 'Src' }] }] },
+      gitSourceStage(repository, { output: 'Src' }),
+      { name: 'Build', actions: [{ name: 'Check', actionTypeId: ACTION_TYPE.shell, configuration: { Commands: 'test "#{variables.outcome}" = ok' }, inputArtifacts: [{ name: 'Src' }] }] },
     ],
   };
 }

@@ -22,6 +22,7 @@ import { eventually, pushHeaders, TestRepo, testEnv, uniqueName } from '@pipewri
 import { Kafka, logLevel } from 'kafkajs';
 import { executionEvents } from '../services/orchestrator/src/executions/streams';
 import { pipelineExecutionMessage } from '../services/orchestrator/src/executions/views';
+import { gitSourceStage } from './declarations';
 
 jest.setTimeout(240_000);
 
@@ -52,18 +53,7 @@ function declaration(repository: string) {
       variables: [{ name: 'greeting', defaultValue: 'hello from the variables' }],
       triggers: [{ providerType: 'CodeStarSourceConnection', gitConfiguration: { sourceActionName: 'Checkout', push: [{ branches: { includes: ['main'] } }] } }],
       stages: [
-        {
-          name: 'Source',
-          actions: [
-            {
-              name: 'Checkout',
-              namespace: 'SourceVariables',
-              actionTypeId: { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' },
-              configuration: { RepositoryUrl: repository, Branch: 'main' },
-              outputArtifacts: [{ name: 'SourceArtifact' }],
-            },
-          ],
-        },
+        gitSourceStage(repository, { namespace: 'SourceVariables' }),
         {
           name: 'Build',
           actions: [

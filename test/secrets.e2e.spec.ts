@@ -19,6 +19,7 @@ import { eventually, rejected, TestRepo, testEnv, uniqueName } from '@pipewright
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { Platform } from './platform';
+import { gitSourceStage } from './declarations';
 
 jest.setTimeout(300_000);
 
@@ -39,17 +40,7 @@ function declaration(repository: string) {
       name,
       pipelineType: 'V2',
       stages: [
-        {
-          name: 'Source',
-          actions: [
-            {
-              name: 'Checkout',
-              actionTypeId: { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' },
-              configuration: { RepositoryUrl: repository, Branch: 'main' },
-              outputArtifacts: [{ name: 'SourceArtifact' }],
-            },
-          ],
-        },
+        gitSourceStage(repository),
         {
           name: 'Build',
           actions: [

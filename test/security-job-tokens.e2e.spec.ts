@@ -9,10 +9,10 @@ import { workspaceRoot } from '@pipewright/service-kit';
 import { rejected, testEnv, uniqueName } from '@pipewright/testing';
 import { eventually, JobWorkerDouble } from '../services/orchestrator/test/support';
 import { audience, issuer, SecuredServices } from './security-support';
+import { gitSourceStage } from './declarations';
 
 jest.setTimeout(240_000);
 
-const git = { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' };
 const errorName = (error: { metadata: Metadata }) => error.metadata.get(errorMetadataKeys.errorCode)[0];
 
 /**
@@ -70,7 +70,7 @@ describe('job tokens and the decision point (real pipeline-definition and orches
     const pipeline = {
       name,
       stages: [
-        { name: 'Source', actions: [{ name: 'Checkout', actionTypeId: git, configuration: { RepositoryUrl: '/tmp/any-repository' }, outputArtifacts: [{ name: 'Src' }] }] },
+        gitSourceStage('/tmp/any-repository', { output: 'Src' }),
         { name: 'Deploy', actions: [{ name: 'Write', actionTypeId: customType, configuration: { File: file, Message: 'written with a job token' }, inputArtifacts: [{ name: 'Src' }] }] },
       ],
     };

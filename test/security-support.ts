@@ -7,6 +7,7 @@ import { ServiceName } from '@pipewright/contracts';
 import { JobGrant, operationCatalog, Role, rolePermissions, roles, signJobToken, signJwt } from '@pipewright/security';
 import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
+import { ACTION_TYPE, gitSourceStage } from './declarations';
 
 export type Outcome = 'ALLOWED' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
 
@@ -196,17 +197,13 @@ export class SecuredServices {
   }
 }
 
-const git = { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' };
-const noOp = { category: 'Build', owner: 'Pipewright', provider: 'NoOp', version: '1' };
-const manual = { category: 'Approval', owner: 'AWS', provider: 'Manual', version: '1' };
-
 export function declaration(name: string) {
   return {
     name,
     stages: [
-      { name: 'Source', actions: [{ name: 'Checkout', actionTypeId: git, configuration: { RepositoryUrl: '/tmp/any-repository' }, outputArtifacts: [{ name: 'Src' }] }] },
-      { name: 'Build', actions: [{ name: 'Build', actionTypeId: noOp, inputArtifacts: [{ name: 'Src' }] }] },
-      { name: 'Approve', actions: [{ name: 'Release', actionTypeId: manual, configuration: { CustomData: 'ship it?' } }] },
+      gitSourceStage('/tmp/any-repository', { output: 'Src' }),
+      { name: 'Build', actions: [{ name: 'Build', actionTypeId: ACTION_TYPE.noOp, inputArtifacts: [{ name: 'Src' }] }] },
+      { name: 'Approve', actions: [{ name: 'Release', actionTypeId: ACTION_TYPE.manual, configuration: { CustomData: 'ship it?' } }] },
     ],
   };
 }

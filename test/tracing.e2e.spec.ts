@@ -16,6 +16,7 @@ import { GrpcClient } from '@pipewright/service-kit';
 import { eventually, pushHeaders, TestRepo, uniqueName } from '@pipewright/testing';
 import { OtlpReceiver, ReceivedSpan, SpanKinds } from './otlp-receiver';
 import { Platform, SERVICES } from './platform';
+import { gitSourceStage } from './declarations';
 
 jest.setTimeout(300_000);
 
@@ -30,17 +31,7 @@ function declaration(repository: string) {
       pipelineType: 'V2',
       triggers: [{ providerType: 'CodeStarSourceConnection', gitConfiguration: { sourceActionName: 'Checkout', push: [{ branches: { includes: ['main'] } }] } }],
       stages: [
-        {
-          name: 'Source',
-          actions: [
-            {
-              name: 'Checkout',
-              actionTypeId: { category: 'Source', owner: 'Pipewright', provider: 'Git', version: '1' },
-              configuration: { RepositoryUrl: repository, Branch: 'main' },
-              outputArtifacts: [{ name: 'SourceArtifact' }],
-            },
-          ],
-        },
+        gitSourceStage(repository),
         { name: 'Approval', actions: [{ name: 'Go', actionTypeId: { category: 'Approval', owner: 'AWS', provider: 'Manual', version: '1' } }] },
         {
           name: 'Build',
