@@ -1,5 +1,5 @@
 import { createLogger } from '@pipewright/telemetry';
-import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer, type RetryOptions } from 'kafkajs';
 import { encodeCloudEvent, type CloudEvent } from './cloudevents';
 import { retry } from './backoff';
 import { consumerLag, type PartitionLag } from './consumer-lag';
@@ -21,6 +21,8 @@ export interface MessagingOptions {
   logger?: MessagingLogger;
   /** Partitions of a subscribed topic that is neither in `topics` nor exists yet; default defaultPartitions(). */
   defaultPartitions?: number;
+  /** kafkajs' retry settings for this client's requests and consumers (default: kafkajs' own). */
+  retry?: RetryOptions;
 }
 
 export interface OutgoingEvent {
@@ -54,6 +56,7 @@ export class KafkaMessaging {
       brokers: options.brokers,
       logLevel: logLevel.INFO,
       logCreator: kafkaLogCreator(this.logger),
+      retry: options.retry,
     });
     // One request in flight keeps send order when a batch is retried. The Java-compatible
     // partitioner puts a key on the same partition as Kafka's own clients would.

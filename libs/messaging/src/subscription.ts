@@ -1,5 +1,5 @@
 import { context } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, EachMessagePayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { backoffDelay, isRetriable, retry, sleep } from './backoff';
 import { decodeCloudEvent, type CloudEvent } from './cloudevents';
 import { MalformedMessage } from './errors';
@@ -105,7 +105,37 @@ export class ConsumerSubscription implements Subscription {
     this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ groupId: this.groupId, error: payload.error.message, restart: payload.restart }, `Kafka consumer of group ${this.groupId} crashed`);
+      // kafkajs gives up on some crashes for good (a TypeError inside it, any non-retriable error):
+      // the member would stay out of the group and its partitions unconsumed until the process restarts.
+      if (!payload.restart) void this.restartAfterCrash();
     });
+  }
+
+  /** Joins the group again after a crash kafkajs does not recover from, backing off while it keeps failing. */
+  private async restartAfterCrash(): Promise<void> {
+    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+      await sleep(backoffDelay(attempt, 1_000, 30_000), this.stopping.signal);
+      if (this.stopping.signal.aborted) return;
+      try {
+        // The crash disconnected the consumer; its subscriptions are kept, so connect and run suffice.
+        await this.consumer.connect();
+        await this.consumer.run(this.runConfig());
+        this.logger.warn({ groupId: this.groupId, attempt }, `Kafka consumer of group ${this.groupId} restarted after a crash`);
+        return;
+      } catch (error) {
+        this.logger.error({ groupId: this.groupId, attempt, error: errorText(error) }, `Kafka consumer of group ${this.groupId} could not restart yet`);
+      }
+    }
+  }
+
+  private runConfig(): ConsumerRunConfig {
+    return {
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      ...(this.options.batchHandler
+        ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.track(this.processBatch(payload, this.options.batchHandler!)) }
+        : { eachMessage: (payload: EachMessagePayload) => this.track(this.process(payload)) }),
+    };
   }
 
   async start(): Promise<void> {
@@ -115,13 +145,7 @@ export class ConsumerSubscription implements Subscription {
       await retry(() => this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
       const joinWaitMs = this.options.joinWaitMs ?? 20_000;
       const ready = positioned(this.consumer, joinWaitMs);
-      await this.consumer.run({
-        autoCommit: false,
-        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-        ...(this.options.batchHandler
-          ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.track(this.processBatch(payload, this.options.batchHandler!)) }
-          : { eachMessage: (payload: EachMessagePayload) => this.track(this.process(payload)) }),
-      });
+      await this.consumer.run(this.runConfig());
       if (!(await ready)) this.logger.warn({ groupId: this.groupId, joinWaitMs }, `consumer group ${this.groupId} has not joined yet; going on while it joins`);
     } catch (error) {
       await this.consumer.disconnect().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { jobV1 } from '@pipewright/contracts';
 import { ExecutionCommand } from '@pipewright/execution-domain';
-import { CloudEvent, defaultPartitions, ReceivedEvent, Topics } from '@pipewright/messaging';
+import { CloudEvent, ReceivedEvent, Topics } from '@pipewright/messaging';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { contextFromTraceHeaders } from '@pipewright/telemetry';
 import { consumerGroup } from '../config';
@@ -36,7 +36,7 @@ export class JobEventsConsumer implements OnApplicationBootstrap {
       // A fetched run of one partition's events is decided in one transaction, shared with the
       // runs of the other partitions that wait meanwhile (see GroupCommit and docs/benchmarks.md).
       batchHandler: (received) => this.handleBatch(received),
-      partitionsConsumedConcurrently: defaultPartitions(),
+      partitionsConsumedConcurrently: 3,
     });
   }
 
