@@ -120,6 +120,8 @@ export class ConsumerSubscription implements Subscription {
         // The crash disconnected the consumer; its subscriptions are kept, so connect and run suffice.
         await this.consumer.connect();
         await this.consumer.run(this.runConfig());
+        // close() may have run meanwhile: it must not leave a consumer this restart started.
+        if (this.stopping.signal.aborted) return void (await this.consumer.disconnect());
         this.logger.warn({ groupId: this.groupId, attempt }, `Kafka consumer of group ${this.groupId} restarted after a crash`);
         return;
       } catch (error) {
@@ -158,7 +160,11 @@ export class ConsumerSubscription implements Subscription {
       this.stopping.abort();
       // kafkajs drops commits once its runner is stopping, so the in-flight handlers finish and
       // commit first, with fetching paused, and only then does the consumer leave the group.
-      this.consumer.pause(this.topics.map((topic) => ({ topic })));
+      try {
+        this.consumer.pause(this.topics.map((topic) => ({ topic })));
+      } catch {
+        // A consumer that crashed (and waits for its restart, which stopping cancels) runs nothing to pause.
+      }
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       await this.consumer.disconnect();
       this.onClosed(this);
