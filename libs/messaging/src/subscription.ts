@@ -84,16 +84,29 @@ type Outcome = 'handled' | 'dead-lettered' | 'stopped';
  * handler is retried with backoff in place, keeping the partition's order; after maxAttempts the
  * message goes to `<topic>.<groupId>.dlq` and the partition moves on.
  */
+/** Longer than the longest healthy join (waiting out a dead member's 30 s session). */
+const RUN_START_LIMIT_MS = 35_000;
+
+class ConsumerDidNotStart extends Error {
+  constructor(limitMs: number) {
+    super(`kafkajs did not start the consumer within ${limitMs} ms`);
+  }
+}
+
 export class ConsumerSubscription implements Subscription {
   readonly groupId: string;
   readonly topics: readonly string[];
-  private readonly consumer: Consumer;
+  /** Replaced by a fresh one when kafkajs leaves it dead (see replaceConsumer). */
+  private consumer: Consumer;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private closed?: Promise<void>;
+  private replacing = false;
+  /** Disconnects of replaced consumers, which may never end: close() waits a little for them. */
+  private readonly abandoned = new Set<Promise<unknown>>();
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly producer: Producer,
     private readonly logger: MessagingLogger,
     private readonly options: SubscribeOptions,
@@ -101,58 +114,97 @@ export class ConsumerSubscription implements Subscription {
   ) {
     this.groupId = options.groupId;
     this.topics = [...options.topics];
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): Consumer {
     // A short fetch long-poll bounds how long close() waits for the fetch in flight.
-    this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ groupId: this.groupId, error: payload.error.message, restart: payload.restart }, `Kafka consumer of group ${this.groupId} crashed`);
       // kafkajs gives up on some crashes for good (a TypeError inside it, any non-retriable error):
       // the member would stay out of the group and its partitions unconsumed until the process restarts.
-      if (!payload.restart) void this.restartAfterCrash();
+      if (!payload.restart && consumer === this.consumer) void this.replaceConsumer('it crashed');
     });
+    return consumer;
   }
 
-  /** Joins the group again after a crash kafkajs does not recover from, backing off while it keeps failing. */
-  private async restartAfterCrash(): Promise<void> {
-    for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
-      await sleep(backoffDelay(attempt, 1_000, 30_000), this.stopping.signal);
-      if (this.stopping.signal.aborted) return;
-      try {
-        // The crash disconnected the consumer; its subscriptions are kept, so connect and run suffice.
-        await this.consumer.connect();
-        await this.consumer.run(this.runConfig());
-        // close() may have run meanwhile: it must not leave a consumer this restart started.
-        if (this.stopping.signal.aborted) return void (await this.consumer.disconnect());
-        this.logger.warn({ groupId: this.groupId, attempt }, `Kafka consumer of group ${this.groupId} restarted after a crash`);
-        return;
-      } catch (error) {
-        this.logger.error({ groupId: this.groupId, attempt, error: errorText(error) }, `Kafka consumer of group ${this.groupId} could not restart yet`);
-      }
+  /**
+   * Subscribes and runs `consumer`. kafkajs' run() returns once the member has joined, but can stay
+   * pending for good when it crashes while joining (its own disconnect then waits on a request that
+   * never ends; seen in CI on fresh topics), so the wait is bounded: a run that has not returned by
+   * then counts as failed. A healthy join waits at most for a dead member's session (30 s).
+   */
+  private async runConsumer(consumer: Consumer, limitMs = RUN_START_LIMIT_MS): Promise<void> {
+    await consumer.connect();
+    // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
+    await retry(() => consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
+    const running = consumer.run(this.runConfig(consumer));
+    running.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ConsumerDidNotStart(limitMs)), limitMs)));
+    try {
+      await Promise.race([running, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
-  private runConfig(): ConsumerRunConfig {
+  /**
+   * Puts a fresh consumer in the place of one kafkajs left dead or hanging, backing off from 1 s to
+   * 30 s while that fails. The old one is disconnected without waiting: its disconnect may hang too.
+   */
+  private async replaceConsumer(reason: string): Promise<void> {
+    if (this.replacing) return;
+    this.replacing = true;
+    try {
+      for (let attempt = 1; !this.stopping.signal.aborted; attempt++) {
+        await sleep(backoffDelay(attempt, 1_000, 30_000), this.stopping.signal);
+        if (this.stopping.signal.aborted) return;
+        this.abandoned.add(this.consumer.disconnect().catch(() => undefined));
+        const fresh = (this.consumer = this.newConsumer());
+        try {
+          await this.runConsumer(fresh);
+          // close() may have run meanwhile: it must not leave a consumer this restart started.
+          if (this.stopping.signal.aborted) return void (await fresh.disconnect());
+          this.logger.warn({ groupId: this.groupId, attempt, reason }, `Kafka consumer of group ${this.groupId} replaced: ${reason}`);
+          return;
+        } catch (error) {
+          this.logger.error({ groupId: this.groupId, attempt, error: errorText(error) }, `Kafka consumer of group ${this.groupId} could not restart yet`);
+        }
+      }
+    } finally {
+      this.replacing = false;
+    }
+  }
+
+  /** Each batch commits through the consumer that fetched it. */
+  private runConfig(consumer: Consumer): ConsumerRunConfig {
     return {
       autoCommit: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       ...(this.options.batchHandler
-        ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.track(this.processBatch(payload, this.options.batchHandler!)) }
-        : { eachMessage: (payload: EachMessagePayload) => this.track(this.process(payload)) }),
+        ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => this.track(this.processBatch(consumer, payload, this.options.batchHandler!)) }
+        : { eachMessage: (payload: EachMessagePayload) => this.track(this.process(consumer, payload)) }),
     };
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
+    const joinWaitMs = this.options.joinWaitMs ?? 20_000;
+    const ready = positioned(this.consumer, joinWaitMs);
     try {
-      // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
-      await retry(() => this.consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
-      const joinWaitMs = this.options.joinWaitMs ?? 20_000;
-      const ready = positioned(this.consumer, joinWaitMs);
-      await this.consumer.run(this.runConfig());
-      if (!(await ready)) this.logger.warn({ groupId: this.groupId, joinWaitMs }, `consumer group ${this.groupId} has not joined yet; going on while it joins`);
+      await this.runConsumer(this.consumer);
     } catch (error) {
-      await this.consumer.disconnect().catch(() => undefined);
-      throw error;
+      // Refused outright (a subscribe that kept failing): the caller learns it. Hung in kafkajs: replaced.
+      if (!(error instanceof ConsumerDidNotStart)) {
+        await this.consumer.disconnect().catch(() => undefined);
+        throw error;
+      }
+      this.logger.warn({ groupId: this.groupId, limitMs: RUN_START_LIMIT_MS }, `consumer group ${this.groupId} did not start in time; replacing its consumer`);
+      void this.replaceConsumer('it did not start in time');
+      return;
     }
+    if (!(await ready)) this.logger.warn({ groupId: this.groupId, joinWaitMs }, `consumer group ${this.groupId} has not joined yet; going on while it joins`);
   }
 
   close(): Promise<void> {
@@ -167,6 +219,7 @@ export class ConsumerSubscription implements Subscription {
       }
       while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
       await this.consumer.disconnect();
+      await Promise.race([Promise.all(this.abandoned), sleep(5_000)]);
       this.onClosed(this);
     })();
     return this.closed;
@@ -179,7 +232,7 @@ export class ConsumerSubscription implements Subscription {
     return processing;
   }
 
-  private async process(payload: EachMessagePayload): Promise<void> {
+  private async process(consumer: Consumer, payload: EachMessagePayload): Promise<void> {
     const outcome = await this.deliver(payload);
     if (outcome === 'stopped') {
       // Not committed: the group's next member gets this message again. pause() ends the batch.
@@ -187,10 +240,10 @@ export class ConsumerSubscription implements Subscription {
       return;
     }
     const { topic, partition, message } = payload;
-    await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
   }
 
-  private async processBatch({ batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload, handler: BatchHandler): Promise<void> {
+  private async processBatch(consumer: Consumer, { batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload, handler: BatchHandler): Promise<void> {
     const { topic, partition } = batch;
     const size = Math.max(1, this.options.maxBatchSize ?? 100);
     for (let from = 0; from < batch.messages.length; from += size) {
@@ -232,7 +285,7 @@ export class ConsumerSubscription implements Subscription {
       const last = run[run.length - 1]!.offset;
       // resolveOffset moves the member's own fetch position; commitOffsets records it for the group.
       resolveOffset(last);
-      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
       await heartbeat();
     }
   }

@@ -34,7 +34,7 @@ describe('a subscription whose consumer kafkajs gives up on', () => {
     } finally {
       await kafkaAdmin.disconnect();
     }
-    await eventually(() => lines().some((l) => String(l.msg).includes('restarted after a crash')), 'the restart', 90_000);
+    await eventually(() => lines().some((l) => String(l.msg).includes('replaced:')), 'the restart', 90_000);
     await messaging.publish(topic, { key: 'k', event: sampleEvent('k', 'after') });
     await eventually(() => received.length === 2, 'the event published after the restart', 60_000);
     expect(received.map((r) => Buffer.from(r.event.data).toString())).toEqual(['before', 'after']);
