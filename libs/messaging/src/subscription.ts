@@ -120,6 +120,12 @@ export class ConsumerSubscription implements Subscription {
   private newConsumer(): Consumer {
     // A short fetch long-poll bounds how long close() waits for the fetch in flight.
     const consumer = this.kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (consumer === this.consumer) return;
+      // A replaced consumer whose join went through after all would hold partitions nobody reads: it leaves.
+      this.logger.warn({ groupId: this.groupId }, `a replaced Kafka consumer of group ${this.groupId} joined late; it leaves the group`);
+      this.abandoned.add(consumer.disconnect().catch(() => undefined));
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error({ groupId: this.groupId, error: payload.error.message, restart: payload.restart }, `Kafka consumer of group ${this.groupId} crashed`);
       // kafkajs gives up on some crashes for good (a TypeError inside it, any non-retriable error):
