@@ -15,6 +15,7 @@ export {
 export { KafkaUnreachable, MalformedMessage, MessagingNotRunning } from './errors';
 export { traceHeaders } from './trace-context';
 export { positioned } from './positioned';
+export { ensureTopics } from './topic-admin';
 export { KafkaMessaging, type MessagingOptions, type OutgoingEvent } from './kafka-messaging';
 export { DeadLetterHeaders, type BatchHandler, type EventHandler, type ReceivedEvent, type SubscribeOptions, type Subscription } from './subscription';
 export type { ConnectOptions } from './connect';

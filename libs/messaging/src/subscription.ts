@@ -78,12 +78,6 @@ export const DeadLetterHeaders = {
 
 type Outcome = 'handled' | 'dead-lettered' | 'stopped';
 
-/**
- * One consumer group member. Offsets are committed only after the handler succeeded or the message
- * was dead-lettered, so a crash redelivers rather than loses (handlers are idempotent). A failing
- * handler is retried with backoff in place, keeping the partition's order; after maxAttempts the
- * message goes to `<topic>.<groupId>.dlq` and the partition moves on.
- */
 /** Longer than the longest healthy join (waiting out a dead member's 30 s session). */
 const RUN_START_LIMIT_MS = 35_000;
 
@@ -93,6 +87,12 @@ class ConsumerDidNotStart extends Error {
   }
 }
 
+/**
+ * One consumer group member. Offsets are committed only after the handler succeeded or the message
+ * was dead-lettered, so a crash redelivers rather than loses (handlers are idempotent). A failing
+ * handler is retried with backoff in place, keeping the partition's order; after maxAttempts the
+ * message goes to `<topic>.<groupId>.dlq` and the partition moves on.
+ */
 export class ConsumerSubscription implements Subscription {
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -141,14 +141,14 @@ export class ConsumerSubscription implements Subscription {
    * never ends; seen in CI on fresh topics), so the wait is bounded: a run that has not returned by
    * then counts as failed. A healthy join waits at most for a dead member's session (30 s).
    */
-  private async runConsumer(consumer: Consumer, limitMs = RUN_START_LIMIT_MS): Promise<void> {
+  private async runConsumer(consumer: Consumer): Promise<void> {
     await consumer.connect();
     // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
     await retry(() => consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
     const running = consumer.run(this.runConfig(consumer));
     running.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ConsumerDidNotStart(limitMs)), limitMs)));
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new ConsumerDidNotStart(RUN_START_LIMIT_MS)), RUN_START_LIMIT_MS)));
     try {
       await Promise.race([running, late]);
     } finally {

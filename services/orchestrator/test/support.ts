@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eventCatalog, isEventType, jobV1, timestampFromDate } from '@pipewright/contracts';
-import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, positioned, Topics } from '@pipewright/messaging';
+import { CONTENT_TYPE_PROTOBUF, decodeCloudEvent, encodeCloudEvent, ensureTopics, positioned, topicCatalog, Topics } from '@pipewright/messaging';
 import { Consumer, Kafka, logLevel, Producer } from 'kafkajs';
 import { eventually, freePort } from '@pipewright/testing';
 export { eventually, freePort };
@@ -26,6 +26,15 @@ export class JobWorkerDouble {
   }
 
   async start(): Promise<void> {
+    // On a fresh broker the services may not have created the platform's topics yet.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+    try {
+      await ensureTopics(admin, topicCatalog(), quiet);
+    } finally {
+      await admin.disconnect();
+    }
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
     await this.producer.connect();
     this.consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 200 });
