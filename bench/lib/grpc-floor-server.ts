@@ -1,13 +1,14 @@
 /**
- * A bare ArtifactService on grpc-js, the same proto and loader options as the service, with no
- * storage behind it: uploads are counted and dropped, downloads send FLOOR_DOWNLOAD_BYTES of one
- * buffer in 1 MiB chunks. What the gRPC transport alone does between two processes.
+ * A bare ArtifactService on grpc-js, the same proto, loader options and HTTP/2 windows as the
+ * service, with no storage behind it: uploads are counted and dropped, downloads send
+ * FLOOR_DOWNLOAD_BYTES of one buffer in 1 MiB chunks. What the gRPC transport alone does between two processes.
  * Run by grpc-floor.ts: node -r @swc-node/register bench/lib/grpc-floor-server.ts <port>
  */
 import { loadPackageDefinition, Server, ServerCredentials, type ServerReadableStream, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoFiles, protoLoaderOptions } from '@pipewright/contracts';
 import { once } from 'node:events';
+import { widenUploadWindows } from '../../services/artifact/src/artifacts/upload-stream';
 
 const MiB = 1024 * 1024;
 const { package: pkg, service, protoPath } = protoFiles.ArtifactService;
@@ -21,6 +22,8 @@ const artifact = { artifactId: 'floor', name: 'floor', sha256: '0'.repeat(64), s
 const server = new Server({ 'grpc.max_receive_message_length': 16 * MiB });
 server.addService(node.service, {
   UploadArtifact(call: ServerReadableStream<{ chunk?: Buffer }, unknown>, callback: sendUnaryData<unknown>) {
+    // The service's HTTP/2 windows: without them this floor would be the default 64 KiB window's, not the transport's.
+    widenUploadWindows(call);
     let bytes = 0;
     call.on('data', (m) => (bytes += m.chunk?.length ?? 0));
     call.on('end', () => callback(null, { artifact: { ...artifact, sizeBytes: String(bytes) } }));

@@ -2,6 +2,7 @@ import type { ServerReadableStream } from '@grpc/grpc-js';
 import type { Http2Session, Http2Stream } from 'node:http2';
 import { artifactV1 } from '@pipewright/contracts';
 import { Readable } from 'node:stream';
+
 import { clientCancelled, InvalidArtifactRequest } from './errors';
 
 /** The proto's limit on one chunk message, both ways. */
@@ -77,7 +78,7 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
     if (!content.push(chunk)) call.pause();
   };
 
-  widenWindows(http2StreamOf(call)?.session);
+  widenUploadWindows(call);
   call.on('data', onData);
   const cancellation = new AbortController();
   const cancel = () => {
@@ -100,7 +101,9 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
   return { metadata, content, cancelled: cancellation.signal };
 }
 
-function widenWindows(session: Http2Session | undefined): void {
+/** Widens the flow-control windows of the call's HTTP/2 session, once per session (see STREAM_WINDOW_BYTES). */
+export function widenUploadWindows(call: ServerReadableStream<unknown, unknown>): void {
+  const session: Http2Session | undefined = http2StreamOf(call)?.session;
   if (!session || session.destroyed || widenedSessions.has(session)) return;
   widenedSessions.add(session);
   session.setLocalWindowSize(SESSION_WINDOW_BYTES);
