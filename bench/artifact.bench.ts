@@ -1,7 +1,7 @@
 /**
  * Artifact service benchmark (not a test): upload and download throughput over gRPC streaming,
  * plain and encrypted at rest, against the floors measured in the same run on the same filesystem.
- * Run: node -r @swc-node/register bench/artifact.bench.ts
+ * Run: node -r @pipewright/ts-register bench/artifact.bench.ts
  * Uses DATABASE_URL / KAFKA_BROKERS when set, else the local PostgreSQL and broker; the services run
  * on free ports with a throwaway database and a temp blob root, all removed at the end.
  */

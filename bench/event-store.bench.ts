@@ -1,6 +1,6 @@
 /**
  * Event store benchmark (not a test): append rates, outbox latency to a Kafka consumer, and the
- * floors under them measured in the same run. Run: node -r @swc-node/register bench/event-store.bench.ts
+ * floors under them measured in the same run. Run: node -r @pipewright/ts-register bench/event-store.bench.ts
  * Uses DATABASE_URL / KAFKA_BROKERS when set, else the local PostgreSQL and broker.
  */
 import { randomUUID } from 'node:crypto';

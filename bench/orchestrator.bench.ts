@@ -3,7 +3,7 @@
  * in this process that succeeds NoOp jobs at once. Measures per-action orchestration overhead,
  * sustained action throughput with executions in parallel, and the replay (fold) of a 1,000-event
  * execution, against the floors measured in the same run.
- * Run: node -r @swc-node/register bench/orchestrator.bench.ts (DATABASE_URL / KAFKA_BROKERS when set).
+ * Run: node -r @pipewright/ts-register bench/orchestrator.bench.ts (DATABASE_URL / KAFKA_BROKERS when set).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const statementCount = join(__dirname, 'lib/statement-count.ts');
   // BENCH_CPU_PROF=<dir>: the orchestrator also writes a V8 CPU profile there when it exits.
   const cpuProf = process.env.BENCH_CPU_PROF ? ` --cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` : '';
-  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `-r @swc-node/register -r ${preload} -r ${statementCount}${cpuProf}`, BENCH_ENGINE_TIMING: '1', BENCH_STATEMENT_COUNT: '1' });
+  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `-r @pipewright/ts-register -r ${preload} -r ${statementCount}${cpuProf}`, BENCH_ENGINE_TIMING: '1', BENCH_STATEMENT_COUNT: '1' });
   const names = { serial: benchName('bench_serial'), parallel: benchName('bench_parallel'), long: benchName('bench_long'), spread: Array.from({ length: MAX_IN_FLIGHT }, (_, i) => benchName(`bench_spread${i}`)) };
   const ours = new Set(Object.values(names).flat());
   const observations = new Observations();

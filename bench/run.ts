@@ -14,7 +14,7 @@ const benches = readdirSync(__dirname)
 let failed = 0;
 for (const bench of benches) {
   console.log(`\n=== ${bench}`);
-  const result = spawnSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, bench)], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, ['-r', '@pipewright/ts-register', join(__dirname, bench)], { stdio: 'inherit' });
   if (result.status !== 0) {
     failed++;
     console.error(`${bench} failed (exit ${result.status ?? result.signal})`);

@@ -95,7 +95,7 @@ describe('job tokens and the decision point (real pipeline-definition and orches
   it('the example worker polls with its service account and acknowledges and reports each job with that job\'s token', async () => {
     const file = join(dir, 'example.txt');
     const { name, id } = await startExecution(file);
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'examples/custom-worker/worker.ts', '--address', services.clients.get('JobService')!.address, '--provider', customType.provider, '--max-jobs', '1'], {
+    const child = spawn(process.execPath, ['-r', '@pipewright/ts-register', 'examples/custom-worker/worker.ts', '--address', services.clients.get('JobService')!.address, '--provider', customType.provider, '--max-jobs', '1'], {
       cwd: workspaceRoot,
       env: { ...process.env, PIPEWRIGHT_TOKEN: services.token(workerAccount, { expiresIn: 3600 }) },
       stdio: ['ignore', 'pipe', 'pipe'],

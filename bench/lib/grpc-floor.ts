@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /** Starts grpc-floor-server.ts as its own process (as the service is) and a client for it. */
 export async function startGrpcFloor(port: number, downloadBytes: number): Promise<{ client: GrpcClient; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'grpc-floor-server.ts'), String(port)], {
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@pipewright/ts-register', join(__dirname, 'grpc-floor-server.ts'), String(port)], {
     env: { ...process.env, FLOOR_DOWNLOAD_BYTES: String(downloadBytes) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

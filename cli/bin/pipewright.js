@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The CLI is TypeScript run through swc, like the services; this file only starts it.
-require('@swc-node/register');
+require('@pipewright/ts-register');
 require('../src/main.ts');

@@ -3,7 +3,7 @@
  * for jobs of one custom action type, acknowledges each with its nonce, does the work and reports
  * success (with output variables, or a continuation token to come back later) or failure.
  *
- *   node -r @swc-node/register examples/custom-worker/worker.ts \
+ *   node -r @pipewright/ts-register examples/custom-worker/worker.ts \
  *     --address 127.0.0.1:50052 --category Deploy --provider FileWriter [--version 1] [--max-jobs N]
  *
  * With PIPEWRIGHT_AUTH=required, PIPEWRIGHT_TOKEN is the worker's service-account token (role worker);

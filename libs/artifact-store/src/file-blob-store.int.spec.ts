@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { FileBlobStore } from './index';
 
 // Child processes run the TypeScript fixtures directly, as the services do in development.
-const NODE_ARGS = ['-r', '@swc-node/register'];
+const NODE_ARGS = ['-r', '@pipewright/ts-register'];
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
 const GiB = 1024 ** 3;
 

@@ -11,7 +11,7 @@ import { DigestMismatch, MIN_PART_BYTES, S3BlobStore } from './index';
 // What only the S3 backend has: multipart uploads, completed only after the digest checks out.
 // The contract shared with the filesystem is in blob-store.int.spec.ts.
 
-const NODE_ARGS = ['-r', '@swc-node/register'];
+const NODE_ARGS = ['-r', '@pipewright/ts-register'];
 const FIXTURES = path.join(__dirname, '..', 'test', 'fixtures');
 const GiB = 1024 * MiB;
 

@@ -9,7 +9,7 @@ describe('trace context across Kafka in a real process', () => {
   it('runs the handler inside the trace of the publisher, with startTelemetry and the kafkajs instrumentation', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['-r', '@swc-node/register', join(__dirname, 'fixtures/traced-round-trip.ts'), uniqueName('traced'), uniqueName('traced')],
+      ['-r', '@pipewright/ts-register', join(__dirname, 'fixtures/traced-round-trip.ts'), uniqueName('traced'), uniqueName('traced')],
       { cwd: workspaceRoot, env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 60_000 },
     );
     const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));

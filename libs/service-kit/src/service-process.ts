@@ -19,7 +19,7 @@ export interface ServiceProcess {
 }
 
 export function startServiceProcess(name: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(workspaceRoot, 'services', name, 'src/main.ts')], {
+  const child = spawn(process.execPath, ['-r', '@pipewright/ts-register', join(workspaceRoot, 'services', name, 'src/main.ts')], {
     cwd: workspaceRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -25,7 +25,7 @@ describe('orchestrator crash recovery (real processes, SIGKILL)', () => {
   const env = testEnv();
   const schema = uniqueName('orchestrator_crash');
   const preload = join(__dirname, 'crash-kafka-session.ts');
-  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r @swc-node/register -r ${preload}`.trim() });
+  const orchestration = new Orchestration(schema, env, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r @pipewright/ts-register -r ${preload}`.trim() });
   const names = Array.from({ length: PIPELINES }, (_, i) => uniqueName(`orch_crash_${i}`));
   const worker = new CompletingWorker(env.kafkaBrokers, uniqueName('orchestrator-crash-worker'), { accepts: (n) => names.includes(n), delayMs: () => random(200, 2_000) });
   const client = new Client({ connectionString: env.databaseUrl });

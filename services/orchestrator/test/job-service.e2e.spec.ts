@@ -25,7 +25,7 @@ const errorName = (error: RpcError) => error.metadata.get(errorMetadataKeys.erro
 
 /** The example worker as a real process, for `maxJobs` job passes. */
 function runExampleWorker(address: string, provider: string, maxJobs: number) {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'examples/custom-worker/worker.ts', '--address', address, '--provider', provider, '--max-jobs', String(maxJobs)], {
+  const child = spawn(process.execPath, ['-r', '@pipewright/ts-register', 'examples/custom-worker/worker.ts', '--address', address, '--provider', provider, '--max-jobs', String(maxJobs)], {
     cwd: workspaceRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,7 @@ import { approval, artifact, at, build, complete, enter, EXECUTION_ID, fail, his
 
 /**
  * The scenarios the committed golden histories were recorded from. Recording is a one-off
- * (`node -r @swc-node/register libs/execution-domain/test/golden/record.ts` writes the JSON);
+ * (`node -r @pipewright/ts-register libs/execution-domain/test/golden/record.ts` writes the JSON);
  * the golden test only replays the committed files, so old histories keep folding the same.
  */
 export function scenarios(): Record<string, ExecutionEvent[]> {
