@@ -1,7 +1,8 @@
 /**
  * A bare ArtifactService on grpc-js, the same proto, loader options and HTTP/2 windows as the
  * service, with no storage behind it: uploads are counted and dropped, downloads send
- * FLOOR_DOWNLOAD_BYTES of one buffer in 1 MiB chunks. What the gRPC transport alone does between two processes.
+ * FLOOR_DOWNLOAD_BYTES of one buffer in 1 MiB chunks. What the gRPC transport alone does between
+ * two processes.
  * Run by grpc-floor.ts: node -r @pipewright/ts-register bench/lib/grpc-floor-server.ts <port>
  */
 import { loadPackageDefinition, Server, ServerCredentials, type ServerReadableStream, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';

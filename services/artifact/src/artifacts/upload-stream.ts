@@ -2,7 +2,6 @@ import type { ServerReadableStream } from '@grpc/grpc-js';
 import type { Http2Session, Http2Stream } from 'node:http2';
 import { artifactV1 } from '@pipewright/contracts';
 import { Readable } from 'node:stream';
-
 import { clientCancelled, InvalidArtifactRequest } from './errors';
 
 /** The proto's limit on one chunk message, both ways. */
