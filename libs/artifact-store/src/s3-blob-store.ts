@@ -1,20 +1,4 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  UploadPartCopyCommand,
-  paginateListObjectsV2,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
+import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,6 +16,12 @@ const MAX_COPY_BYTES = 5 * 1024 * MiB;
 const COPY_PART_BYTES = 1024 * MiB;
 const DEFAULT_MAX_BYTES = 5 * 1024 ** 3;
 const DIGEST_NAME = /^[0-9a-f]{64}$/;
+
+/**
+ * The AWS SDK, loaded by the first S3 store opened: it is ~6 MB of heap, which a process using the
+ * filesystem backend (most, and the job-worker) would otherwise carry and every full GC would walk.
+ */
+type S3Sdk = typeof import('@aws-sdk/client-s3');
 
 export interface S3BlobStoreOptions {
   readonly bucket: string;
@@ -83,7 +73,10 @@ export class S3BlobStore implements BlobStore {
   private readonly copyPartBytes: number;
   private readonly publishing = new Map<string, Promise<void>>();
 
-  private constructor(private readonly options: S3BlobStoreOptions) {
+  private constructor(
+    private readonly sdk: S3Sdk,
+    private readonly options: S3BlobStoreOptions,
+  ) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -94,7 +87,7 @@ export class S3BlobStore implements BlobStore {
     this.maxCopyBytes = options.maxCopyBytes ?? MAX_COPY_BYTES;
     this.copyPartBytes = options.copyPartBytes ?? COPY_PART_BYTES;
     if (this.copyPartBytes < MIN_PART_BYTES) throw new Error(`S3 copy part size must be at least ${MIN_PART_BYTES} bytes, got ${this.copyPartBytes}`);
-    this.client = new S3Client({
+    this.client = new sdk.S3Client({
       endpoint: options.endpoint,
       region: options.region ?? 'us-east-1',
       forcePathStyle: options.forcePathStyle,
@@ -107,9 +100,10 @@ export class S3BlobStore implements BlobStore {
 
   /** Checks the bucket is reachable (a bad endpoint, bucket or credential fails here, not at the first upload). */
   static async open(options: S3BlobStoreOptions): Promise<S3BlobStore> {
-    const store = new S3BlobStore(options);
+    const sdk = await import('@aws-sdk/client-s3');
+    const store = new S3BlobStore(sdk, options);
     try {
-      await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
+      await store.client.send(new sdk.HeadBucketCommand({ Bucket: store.bucket }));
     } catch (error) {
       store.close();
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -126,7 +120,7 @@ export class S3BlobStore implements BlobStore {
   async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
     const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.key);
-    const upload = new PartUpload(this.client, this.bucket, `${this.prefix}tmp/${randomUUID()}`, this.partBytes, this.partConcurrency);
+    const upload = new PartUpload(this.sdk, this.client, this.bucket, `${this.prefix}tmp/${randomUUID()}`, this.partBytes, this.partConcurrency);
     try {
       const source = content instanceof Readable ? content : Readable.from(content);
       const sink = (stored: AsyncIterable<Buffer>) => upload.consume(stored);
@@ -137,7 +131,7 @@ export class S3BlobStore implements BlobStore {
       // Re-putting known content overwrites it with the same plaintext (atomically, in S3): that also
       // refreshes its time, so a GC pass in its grace period keeps it.
       await this.publishOnce(sha256, async () => {
-        if (upload.single) await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: target, Body: upload.single }));
+        if (upload.single) await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: target, Body: upload.single }));
         else await this.copy(await upload.complete(), target);
       });
       return { sha256, sizeBytes: meter.sizeBytes };
@@ -150,7 +144,7 @@ export class S3BlobStore implements BlobStore {
 
   async get(sha256: string): Promise<Readable> {
     const key = this.blobKey(assertDigest(sha256));
-    const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
+    const response = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
       throw isNotFound(error) ? new ArtifactNotFound(sha256) : error;
     });
     return verifiedRead(response.Body as Readable, this.key, sha256);
@@ -164,12 +158,12 @@ export class S3BlobStore implements BlobStore {
     const key = this.blobKey(assertDigest(sha256));
     // S3 answers a delete of a missing key with success; the interface reports whether there was one.
     if ((await this.head(key)) === undefined) return false;
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     return true;
   }
 
   async *list(): AsyncIterable<BlobEntry> {
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: `${this.prefix}sha256/` })) {
+    for await (const page of this.sdk.paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: `${this.prefix}sha256/` })) {
       for (const object of page.Contents ?? []) {
         const name = object.Key?.slice(object.Key.lastIndexOf('/') + 1) ?? '';
         if (!DIGEST_NAME.test(name)) continue;
@@ -206,7 +200,7 @@ export class S3BlobStore implements BlobStore {
 
   private async head(key: string): Promise<number | undefined> {
     try {
-      return (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))).ContentLength ?? 0;
+      return (await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }))).ContentLength ?? 0;
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -217,23 +211,23 @@ export class S3BlobStore implements BlobStore {
   private async copy(from: { key: string; sizeBytes: number }, to: string): Promise<void> {
     const CopySource = encodeURI(`${this.bucket}/${from.key}`);
     if (from.sizeBytes <= this.maxCopyBytes) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource }));
+      await this.client.send(new this.sdk.CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource }));
       return;
     }
-    const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
+    const { UploadId } = await this.client.send(new this.sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
     try {
       const parts: CompletedPart[] = [];
       const partBytes = this.copyPartBytes;
       for (let start = 0, PartNumber = 1; start < from.sizeBytes; start += partBytes, PartNumber++) {
         const end = Math.min(start + partBytes, from.sizeBytes) - 1;
         const { CopyPartResult } = await this.client.send(
-          new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber, CopySource, CopySourceRange: `bytes=${start}-${end}` }),
+          new this.sdk.UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber, CopySource, CopySourceRange: `bytes=${start}-${end}` }),
         );
         parts.push({ PartNumber, ETag: CopyPartResult?.ETag });
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+      await this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId })).catch(() => undefined);
+      await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId })).catch(() => undefined);
       throw error;
     }
   }
@@ -245,16 +239,16 @@ export class S3BlobStore implements BlobStore {
   private async removeStaleTemp(): Promise<void> {
     const staleBefore = (this.options.now ?? Date.now)() - (this.options.staleTempMillis ?? 24 * 3600_000);
     const Prefix = `${this.prefix}tmp/`;
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix })) {
+    for await (const page of this.sdk.paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix })) {
       for (const object of page.Contents ?? []) {
-        if ((object.LastModified?.getTime() ?? 0) < staleBefore) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
+        if ((object.LastModified?.getTime() ?? 0) < staleBefore) await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
       }
     }
     try {
-      const { Uploads } = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix }));
+      const { Uploads } = await this.client.send(new this.sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix }));
       for (const upload of Uploads ?? []) {
         if ((upload.Initiated?.getTime() ?? 0) < staleBefore) {
-          await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+          await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
         }
       }
     } catch (error) {
@@ -285,6 +279,7 @@ class PartUpload {
   private sizeBytes = 0;
 
   constructor(
+    private readonly sdk: S3Sdk,
     private readonly client: S3Client,
     private readonly bucket: string,
     private readonly key: string,
@@ -315,7 +310,7 @@ class PartUpload {
   /** Completes the multipart upload (call only after the digest checked out). */
   async complete(): Promise<{ key: string; sizeBytes: number }> {
     const sorted = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-    await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: sorted } }));
+    await this.client.send(new this.sdk.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: sorted } }));
     this.completed = true;
     return { key: this.key, sizeBytes: this.sizeBytes };
   }
@@ -324,13 +319,13 @@ class PartUpload {
   async discard(): Promise<void> {
     await this.settle().catch(() => undefined);
     if (this.uploadId === undefined) return;
-    if (this.completed) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
-    else await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
+    if (this.completed) await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key }));
+    else await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
   }
 
   private async sendPart(): Promise<void> {
     if (this.uploadId === undefined) {
-      const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }));
+      const { UploadId } = await this.client.send(new this.sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key }));
       this.uploadId = UploadId;
     }
     const PartNumber = this.nextPartNumber++;
@@ -338,7 +333,7 @@ class PartUpload {
     const Body = sent.subarray(0, this.filled);
     this.sizeBytes += Body.length;
     const sending: Promise<void> = this.client
-      .send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body }))
+      .send(new this.sdk.UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body }))
       .then(({ ETag }) => void this.parts.push({ PartNumber, ETag }))
       .catch((error: unknown) => void (this.failure ??= error))
       .finally(() => {
