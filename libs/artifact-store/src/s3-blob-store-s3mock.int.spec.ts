@@ -64,17 +64,22 @@ describe('S3BlobStore against S3Mock', () => {
   it('aborts incomplete multipart uploads older than the cut-off when a store opens, and only those', async () => {
     const store = await open();
     const old = await startUpload(store, `${s3.options.prefix}tmp/from-a-writer-that-died`);
+    // A part-by-part copy to a content key whose abort failed as well: as old, so swept too.
+    const copy = await startUpload(store, store.blobKey(sha256(Buffer.from('a copy that failed'))));
+    // Under the prefix but not a key the store writes: not its own, left alone however old.
+    const notOurs = await startUpload(store, `${s3.options.prefix}elsewhere/an-old-upload`);
     // Start times are kept in milliseconds: the next upload is strictly younger.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const fresh = await startUpload(store, `${s3.options.prefix}tmp/from-a-writer-still-running`);
     const otherInstallation = await startUpload(store, `other-${s3.options.prefix}tmp/from-a-writer-that-died`);
     expect(fresh.Initiated!.getTime()).toBeGreaterThan(old.Initiated!.getTime());
+    expect(fresh.Initiated!.getTime()).toBeGreaterThan(copy.Initiated!.getTime());
 
-    // Opened "a day after" the fresh upload started: exactly the older one is past the cut-off.
+    // Opened "a day after" the fresh upload started: exactly the older ones are past the cut-off.
     const day = 24 * 3600_000;
     await open({ now: () => fresh.Initiated!.getTime() + day });
 
-    expect((await uploads(store)).map((u) => u.UploadId)).toEqual([fresh.UploadId]);
+    expect((await uploads(store)).map((u) => u.UploadId).sort()).toEqual([fresh.UploadId, notOurs.UploadId].sort());
     expect((await uploads(store, 'other-')).map((u) => u.UploadId)).toEqual([otherInstallation.UploadId]);
   });
 

@@ -234,7 +234,8 @@ export class S3BlobStore implements BlobStore {
 
   /**
    * Completed temp objects whose writer died between completing and copying, and, where the server
-   * lists them, incomplete multipart uploads. Writers on other hosts cannot be asked, so only age counts.
+   * lists them, incomplete multipart uploads: a dead writer's under tmp/, and a part-by-part copy's
+   * under sha256/ whose abort failed too. Writers on other hosts cannot be asked, so only age counts.
    */
   private async removeStaleTemp(): Promise<void> {
     const staleBefore = (this.options.now ?? Date.now)() - (this.options.staleTempMillis ?? 24 * 3600_000);
@@ -244,12 +245,17 @@ export class S3BlobStore implements BlobStore {
         if ((object.LastModified?.getTime() ?? 0) < staleBefore) await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: object.Key }));
       }
     }
+    const ours = [Prefix, `${this.prefix}sha256/`];
     try {
-      const { Uploads } = await this.client.send(new this.sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix }));
-      for (const upload of Uploads ?? []) {
-        if ((upload.Initiated?.getTime() ?? 0) < staleBefore) {
+      let markers: { KeyMarker?: string; UploadIdMarker?: string } = {};
+      for (;;) {
+        const listed = await this.client.send(new this.sdk.ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: this.prefix, ...markers }));
+        for (const upload of listed.Uploads ?? []) {
+          if (!ours.some((prefix) => upload.Key?.startsWith(prefix)) || (upload.Initiated?.getTime() ?? 0) >= staleBefore) continue;
           await this.client.send(new this.sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
         }
+        if (!listed.IsTruncated) break;
+        markers = { KeyMarker: listed.NextKeyMarker, UploadIdMarker: listed.NextUploadIdMarker };
       }
     } catch (error) {
       // Some S3-compatible servers do not list uploads; a bucket lifecycle rule then aborts them (docs/operations.md).
