@@ -38,5 +38,24 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** A validation problem as every INVALID_ARGUMENT carries it: where, and what is wrong. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+/** A request refused as malformed: every problem at once, each with the path of what it is about. */
+export class InvalidRequest extends DomainError {
+  readonly code = 'INVALID_ARGUMENT' as const;
+  constructor(readonly problems: Problem[]) {
+    super('invalid request', { problems });
+  }
+
+  /** One problem: `InvalidRequest.at('metadata', 'the first message must carry the metadata')`. */
+  static at(path: string, message: string): InvalidRequest {
+    return new InvalidRequest([{ path, message }]);
+  }
+}
+
 /** The kinds of refusal the domain speaks of; the gRPC edge maps each to a status code. */
 export type DomainErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ABORTED' | 'ALREADY_EXISTS' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';

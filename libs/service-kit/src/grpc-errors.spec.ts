@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
-import { DomainError } from '@pipewright/decider';
+import { DomainError, InvalidRequest } from '@pipewright/decider';
 import { problemsFromMetadata, toGrpcError } from './grpc-errors';
 
 class InvalidPipeline extends DomainError {
@@ -22,6 +22,12 @@ describe('toGrpcError', () => {
     expect(error.message).toContain('pipeline.stages: needs at least 2 stages');
     expect(problemsFromMetadata(error.metadata)).toEqual(problems);
     expect(error.metadata.get('pipewright-error-code')).toEqual(['InvalidPipeline']);
+  });
+  it('maps the shared InvalidRequest: its one problem, path first, in the message and the metadata', () => {
+    const error = toGrpcError(InvalidRequest.at('metadata.expected_sha256', 'expected_sha256 must be 64 hex characters'));
+    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT, message: 'invalid request\nmetadata.expected_sha256: expected_sha256 must be 64 hex characters' });
+    expect(problemsFromMetadata(error.metadata)).toEqual([{ path: 'metadata.expected_sha256', message: 'expected_sha256 must be 64 hex characters' }]);
+    expect(error.metadata.get('pipewright-error-code')).toEqual(['InvalidRequest']);
   });
   it('maps a precondition failure without problems', () => {
     const error = toGrpcError(new StageNotFailed('stage Build has not failed'));

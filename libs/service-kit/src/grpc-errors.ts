@@ -2,14 +2,10 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { commonV1, errorMetadataKeys } from '@pipewright/contracts';
-import { DomainError, DomainErrorCode } from '@pipewright/decider';
+import { DomainError, DomainErrorCode, type Problem } from '@pipewright/decider';
 import { Observable, of, throwError } from 'rxjs';
 
-/** A validation problem as every INVALID_ARGUMENT carries it: where, and what is wrong. */
-export interface Problem {
-  path: string;
-  message: string;
-}
+export type { Problem };
 
 
 const codes: Record<DomainErrorCode, GrpcStatus> = {

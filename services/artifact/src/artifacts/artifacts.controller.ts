@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream, status } from '@grpc/grpc-js';
@@ -7,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { from, ignoreElements, Observable } from 'rxjs';
 import { ArtifactCursor, ArtifactRecord } from './artifact-repository';
 import { ArtifactsHandler, NewArtifact } from './artifacts.handler';
-import { clientCancelled, InvalidArtifactRequest } from './errors';
+import { clientCancelled } from './errors';
 import { MAX_CHUNK_BYTES, uploadStream } from './upload-stream';
 
 const toMessage = (r: ArtifactRecord): artifactV1.Artifact => ({
@@ -26,14 +27,14 @@ const MAX_FIELD_LENGTH = 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 function required(value: string | null | undefined, path: string): string {
-  if (!value) throw new InvalidArtifactRequest(path, `${path} is required`);
-  if (value.length > MAX_FIELD_LENGTH) throw new InvalidArtifactRequest(path, `${path} is longer than ${MAX_FIELD_LENGTH} characters`);
+  if (!value) throw InvalidRequest.at(path, `${path} is required`);
+  if (value.length > MAX_FIELD_LENGTH) throw InvalidRequest.at(path, `${path} is longer than ${MAX_FIELD_LENGTH} characters`);
   return value;
 }
 
 function newArtifact(m: artifactV1.UploadArtifactMetadata): NewArtifact {
   const expected = m.expectedSha256 ? m.expectedSha256.toLowerCase() : undefined;
-  if (expected !== undefined && !SHA256_HEX.test(expected)) throw new InvalidArtifactRequest('metadata.expected_sha256', 'expected_sha256 must be 64 hex characters');
+  if (expected !== undefined && !SHA256_HEX.test(expected)) throw InvalidRequest.at('metadata.expected_sha256', 'expected_sha256 must be 64 hex characters');
   return {
     pipelineExecutionId: required(m.pipelineExecutionId, 'metadata.pipeline_execution_id'),
     pipelineName: required(m.pipelineName, 'metadata.pipeline_name'),
@@ -46,7 +47,7 @@ function newArtifact(m: artifactV1.UploadArtifactMetadata): NewArtifact {
 
 function pageSize(maxResults: number | null | undefined): number {
   if (!maxResults) return 100;
-  if (maxResults < 1 || maxResults > 1000) throw new InvalidArtifactRequest('max_results', 'max_results must be between 1 and 1000');
+  if (maxResults < 1 || maxResults > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
   return maxResults;
 }
 
@@ -58,7 +59,7 @@ function decodeToken(token: string): ArtifactCursor | undefined {
   const [iso, artifactId] = Buffer.from(token, 'base64url').toString('utf8').split(' ');
   const created = new Date(iso);
   if (!artifactId || !/^[0-9a-f-]{36}$/.test(artifactId) || Number.isNaN(created.getTime())) {
-    throw new InvalidArtifactRequest('next_token', 'next_token is not one this service issued');
+    throw InvalidRequest.at('next_token', 'next_token is not one this service issued');
   }
   return { created, artifactId };
 }

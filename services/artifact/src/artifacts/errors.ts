@@ -2,13 +2,6 @@ import { status } from '@grpc/grpc-js';
 import { DomainError, DomainErrorCode } from '@pipewright/decider';
 import { ArtifactStoreError } from '@pipewright/artifact-store';
 
-export class InvalidArtifactRequest extends DomainError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  constructor(path: string, message: string) {
-    super('invalid request', { problems: [{ path, message }] });
-  }
-}
-
 /** No artifact with that id: never uploaded, or deleted. */
 export class UnknownArtifact extends DomainError {
   readonly code = 'NOT_FOUND' as const;

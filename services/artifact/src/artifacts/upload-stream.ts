@@ -1,8 +1,9 @@
+import { InvalidRequest } from '@pipewright/decider';
 import type { ServerReadableStream } from '@grpc/grpc-js';
 import type { Http2Session, Http2Stream } from 'node:http2';
 import { artifactV1 } from '@pipewright/contracts';
 import { Readable } from 'node:stream';
-import { clientCancelled, InvalidArtifactRequest } from './errors';
+import { clientCancelled } from './errors';
 
 /** The proto's limit on one chunk message, both ways. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -66,14 +67,14 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
     if (content.destroyed) return;
     const isMetadata = message.payload === 'metadata' || (message.payload === undefined && message.metadata !== undefined);
     if (!started) {
-      if (!isMetadata || !message.metadata) return fail(new InvalidArtifactRequest('metadata', 'the first message of an upload must carry the metadata'));
+      if (!isMetadata || !message.metadata) return fail(InvalidRequest.at('metadata', 'the first message of an upload must carry the metadata'));
       started = true;
       return resolveMetadata(message.metadata);
     }
-    if (isMetadata) return fail(new InvalidArtifactRequest('metadata', 'only the first message of an upload may carry metadata'));
+    if (isMetadata) return fail(InvalidRequest.at('metadata', 'only the first message of an upload may carry metadata'));
     const chunk = message.chunk;
     if (!chunk || chunk.length === 0) return;
-    if (chunk.length > MAX_CHUNK_BYTES) return fail(new InvalidArtifactRequest('chunk', `a chunk is ${chunk.length} bytes; the limit is ${MAX_CHUNK_BYTES}`));
+    if (chunk.length > MAX_CHUNK_BYTES) return fail(InvalidRequest.at('chunk', `a chunk is ${chunk.length} bytes; the limit is ${MAX_CHUNK_BYTES}`));
     if (!content.push(chunk)) call.pause();
   };
 
@@ -90,7 +91,7 @@ export function uploadStream(call: ServerReadableStream<UploadMessage, unknown>)
     // setImmediate: a reset read in the same burst as the end is reported first.
     setImmediate(() => {
       if (cancellation.signal.aborted) return;
-      if (!started) return fail(new InvalidArtifactRequest('metadata', 'the upload ended before its metadata'));
+      if (!started) return fail(InvalidRequest.at('metadata', 'the upload ended before its metadata'));
       if (!content.destroyed) content.push(null);
     });
   });

@@ -6,10 +6,3 @@ export class JobLogNotFound extends DomainError {
     super(`no log for job ${jobId} on this worker`, { jobId });
   }
 }
-
-export class InvalidLogRequest extends DomainError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  constructor(path: string, message: string) {
-    super('invalid request', { problems: [{ path, message }] });
-  }
-}

@@ -1,9 +1,10 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { jobV1 } from '@pipewright/contracts';
 import { toGrpcError } from '@pipewright/service-kit';
 import { Observable } from 'rxjs';
-import { InvalidLogRequest, JobLogNotFound } from './errors';
+import { JobLogNotFound } from './errors';
 import { isSafeJobId, JobLogStore } from './job-log-store';
 import { readLines, tailOffset } from './log-file';
 
@@ -17,10 +18,10 @@ export class JobLogsController {
   @GrpcMethod('JobLogService')
   async getJobLogs(request: jobV1.GetJobLogsRequest): Promise<Observable<jobV1.GetJobLogsResponse>> {
     const jobId = request.jobId ?? '';
-    if (!jobId) throw new InvalidLogRequest('job_id', 'job_id is required');
-    if (!isSafeJobId(jobId)) throw new InvalidLogRequest('job_id', 'job_id is not a job id');
+    if (!jobId) throw InvalidRequest.at('job_id', 'job_id is required');
+    if (!isSafeJobId(jobId)) throw InvalidRequest.at('job_id', 'job_id is not a job id');
     const tailLines = request.tailLines ?? 0;
-    if (tailLines < 0) throw new InvalidLogRequest('tail_lines', 'tail_lines must not be negative');
+    if (tailLines < 0) throw InvalidRequest.at('tail_lines', 'tail_lines must not be negative');
     if (!this.logs.running(jobId) && (await this.logs.storedSize(jobId)) === undefined) throw new JobLogNotFound(jobId);
 
     return new Observable((subscriber) => {

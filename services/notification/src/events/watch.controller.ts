@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Metadata } from '@grpc/grpc-js';
 import { Controller, OnModuleDestroy } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
@@ -5,7 +6,6 @@ import { eventCatalog, notificationV1, timestampFromDate } from '@pipewright/con
 import { toGrpcError } from '@pipewright/service-kit';
 import { Writable } from 'node:stream';
 import { Observable } from 'rxjs';
-import { InvalidRequest } from '../errors';
 import { EventFilter, EventLog, StoredEvent } from './event-log';
 import { EXECUTION_EVENT_TYPES } from './execution-event';
 import { Signals } from './signals';

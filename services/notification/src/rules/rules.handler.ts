@@ -1,7 +1,7 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { StreamVersionConflict } from '@pipewright/event-store';
 import { NOTIFICATION_CONFIG, NotificationConfig } from '../config';
-import { InvalidRequest } from '../errors';
 import { decideRule, NotificationRule, RuleCommand, RuleEvent } from './rule';
 import { RuleRepository } from './rule-repository';
 import { RuleInput, validateRule } from './rule-validation';

@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
@@ -6,33 +7,32 @@ import { executionV1, timestampFromDate } from '@pipewright/contracts';
 import { pipelineExecutionView, SourceRevisionOverride } from '@pipewright/execution-domain';
 import { RetryMode } from '@pipewright/pipeline-model';
 import { callCause } from './call-cause';
-import { InvalidRequest } from './errors';
 import { ExecutionsHandler } from './executions.handler';
 import { executionSummaryMessage, pipelineExecutionMessage, stageStateMessages } from './views';
 
 type Request<K extends keyof executionV1.ExecutionServiceController> = Parameters<executionV1.ExecutionServiceController[K]>[0];
 
 function required(value: string | null | undefined, path: string): string {
-  if (!value) throw new InvalidRequest(path, `${path} is required`);
+  if (!value) throw InvalidRequest.at(path, `${path} is required`);
   return value;
 }
 
 function oneOf<T extends string>(value: string | null | undefined, allowed: readonly T[], path: string): T {
   const found = allowed.find((a) => a === value);
-  if (!found) throw new InvalidRequest(path, `${path} must be one of ${allowed.join(', ')}${value ? `, not "${value}"` : ''}`);
+  if (!found) throw InvalidRequest.at(path, `${path} must be one of ${allowed.join(', ')}${value ? `, not "${value}"` : ''}`);
   return found;
 }
 
 function pageSize(maxResults: number | null | undefined): number {
   if (!maxResults) return 100;
-  if (maxResults < 1 || maxResults > 100) throw new InvalidRequest('max_results', 'max_results must be between 1 and 100');
+  if (maxResults < 1 || maxResults > 100) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 100');
   return maxResults;
 }
 
 /** Paging: next_token is how many items earlier pages returned. */
 function pageOffset(nextToken: string | null | undefined): number {
   const offset = nextToken ? Number(nextToken) : 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+  if (!Number.isInteger(offset) || offset < 0) throw InvalidRequest.at('next_token', 'next_token is not one this service issued');
   return offset;
 }
 

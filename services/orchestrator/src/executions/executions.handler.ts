@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { jobHeartbeatTimeoutSeconds } from '../config';
 import { Injectable } from '@nestjs/common';
 import {
@@ -15,7 +16,6 @@ import { PipelineDeclaration, RetryMode } from '@pipewright/pipeline-model';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Cause, CommandSource, ExecutionEngine, RunOptions, Unit } from './execution-engine';
-import { InvalidRequest } from './errors';
 import { ExecutionTables } from './execution-tables';
 import { PipelineDeclarations } from './pipeline-declarations';
 import { executionEvents, loadExecution, loadLanes } from './streams';
@@ -132,7 +132,7 @@ export class ExecutionsHandler {
     const index = declaration.stages.findIndex((s) => s.name === stageName);
     if (index < 0) throw new StageNotFound(`Stage '${stageName}' does not exist in pipeline '${pipelineName}'`, { stageName });
     const target = transitionType === 'Inbound' ? declaration.stages[index] : declaration.stages[index + 1];
-    if (!target) throw new InvalidRequest('transition_type', `the last stage '${stageName}' has no Outbound transition`);
+    if (!target) throw InvalidRequest.at('transition_type', `the last stage '${stageName}' has no Outbound transition`);
     const at = now();
     const command = change.enabled
       ? { type: 'EnableStageTransition' as const, data: { stageName: target.name, now: at } }

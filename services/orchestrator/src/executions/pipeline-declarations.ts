@@ -1,9 +1,9 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { pipelineV1, Timestamp } from '@pipewright/contracts';
 import { PipelineDeclaration, PipelineNotFound, readPipelineDocument } from '@pipewright/pipeline-model';
 import { GrpcClient, serviceAddress } from '@pipewright/service-kit';
-import { InvalidRequest } from './errors';
 
 export interface PipelineVersion {
   declaration: PipelineDeclaration;
@@ -16,7 +16,7 @@ export interface PipelineVersion {
 /** A declaration as the contracts carry it, in the domain's shape (its proto3 JSON is CodePipeline's JSON). */
 export function declarationFromMessage(message: pipelineV1.PipelineDeclaration | undefined, path: string): PipelineDeclaration {
   const read = readPipelineDocument(message ? pipelineV1.PipelineDeclaration.toJSON(pipelineV1.PipelineDeclaration.fromPartial(message)) : undefined);
-  if (!read.declaration) throw new InvalidRequest(path, read.problems.map((p) => `${p.path}: ${p.message}`).join('; ') || 'a pipeline declaration is required');
+  if (!read.declaration) throw InvalidRequest.at(path, read.problems.map((p) => `${p.path}: ${p.message}`).join('; ') || 'a pipeline declaration is required');
   return read.declaration;
 }
 

@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
@@ -5,7 +6,6 @@ import { jobV1 } from '@pipewright/contracts';
 import { ActionTypeId } from '@pipewright/pipeline-model';
 import { callerAccess } from '@pipewright/service-kit';
 import { callCause } from '../executions/call-cause';
-import { InvalidRequest } from '../executions/errors';
 import { FAILURE_TYPES } from './job-results';
 import { JobsHandler } from './jobs.handler';
 
@@ -15,15 +15,15 @@ const CATEGORIES = ['Source', 'Build', 'Test', 'Deploy', 'Approval', 'Invoke', '
 const OWNERS = ['AWS', 'ThirdParty', 'Custom', 'Pipewright'];
 
 function required(value: string | null | undefined, path: string): string {
-  if (!value) throw new InvalidRequest(path, `${path} is required`);
+  if (!value) throw InvalidRequest.at(path, `${path} is required`);
   return value;
 }
 
 function actionTypeIdOf(id: Request<'pollForJobs'>['actionTypeId']): ActionTypeId {
   const category = required(id?.category, 'action_type_id.category');
   const owner = required(id?.owner, 'action_type_id.owner');
-  if (!CATEGORIES.includes(category)) throw new InvalidRequest('action_type_id.category', `action_type_id.category must be one of ${CATEGORIES.join(', ')}`);
-  if (!OWNERS.includes(owner)) throw new InvalidRequest('action_type_id.owner', `action_type_id.owner must be one of ${OWNERS.join(', ')}`);
+  if (!CATEGORIES.includes(category)) throw InvalidRequest.at('action_type_id.category', `action_type_id.category must be one of ${CATEGORIES.join(', ')}`);
+  if (!OWNERS.includes(owner)) throw InvalidRequest.at('action_type_id.owner', `action_type_id.owner must be one of ${OWNERS.join(', ')}`);
   return { category, owner, provider: required(id?.provider, 'action_type_id.provider'), version: required(id?.version, 'action_type_id.version') } as ActionTypeId;
 }
 
@@ -32,7 +32,7 @@ const tokenNonce = (metadata: Metadata | undefined): string | undefined => calle
 
 function batchSize(max: number | null | undefined): number {
   if (!max) return 1;
-  if (max < 1 || max > 100) throw new InvalidRequest('max_batch_size', 'max_batch_size must be between 1 and 100');
+  if (max < 1 || max > 100) throw InvalidRequest.at('max_batch_size', 'max_batch_size must be between 1 and 100');
   return max;
 }
 
@@ -74,7 +74,7 @@ export class JobsController implements Partial<jobV1.JobServiceController> {
   async putJobFailureResult(request: Request<'putJobFailureResult'>, metadata?: Metadata): Promise<jobV1.PutJobFailureResultResponse> {
     const details = request.failureDetails;
     const type = required(details?.type, 'failure_details.type');
-    if (!FAILURE_TYPES.includes(type as never)) throw new InvalidRequest('failure_details.type', `failure_details.type must be one of ${FAILURE_TYPES.join(', ')}`);
+    if (!FAILURE_TYPES.includes(type as never)) throw InvalidRequest.at('failure_details.type', `failure_details.type must be one of ${FAILURE_TYPES.join(', ')}`);
     await this.handler.fail(
       required(request.jobId, 'job_id'),
       tokenNonce(metadata),

@@ -1,12 +1,5 @@
 import { DomainError } from '@pipewright/decider';
 
-export class InvalidIdentityRequest extends DomainError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  constructor(path: string, message: string) {
-    super('invalid request', { problems: [{ path, message }] });
-  }
-}
-
 export class TeamAlreadyExists extends DomainError {
   readonly code = 'ALREADY_EXISTS' as const;
   constructor(team: string) {

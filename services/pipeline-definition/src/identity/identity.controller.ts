@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
@@ -5,14 +6,14 @@ import { dateFromTimestamp, securityV1, timestampFromDate } from '@pipewright/co
 import { bearerToken, Identity, identityKinds, isIdentityKind, isRole, issueApiToken, operationCatalog, RoleBinding, systemGrants, systemTeam, Visibility } from '@pipewright/security';
 import { callerAccess, serviceAuthorizationKey } from '@pipewright/service-kit';
 import { LocalAccessDecider } from './access-decider';
-import { ApiTokenNotFound, ApiTokenSubjectOutsideTeam, InvalidIdentityRequest, TeamAlreadyExists, TeamNotFound } from './errors';
+import { ApiTokenNotFound, ApiTokenSubjectOutsideTeam, TeamAlreadyExists, TeamNotFound } from './errors';
 import { IdentityRepository } from './identity.repository';
 
 const teamName = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const maxTtlSeconds = 366 * 24 * 3600;
 
 function requireField(value: string | undefined | null, path: string): string {
-  if (!value) throw new InvalidIdentityRequest(path, `${path} is required`);
+  if (!value) throw InvalidRequest.at(path, `${path} is required`);
   return value;
 }
 
@@ -29,7 +30,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
   @GrpcMethod('IdentityService')
   async createTeam(request: securityV1.CreateTeamRequest): Promise<securityV1.CreateTeamResponse> {
     const name = requireField(request.name, 'name');
-    if (!teamName.test(name)) throw new InvalidIdentityRequest('name', 'a team name is 1-63 lowercase letters, digits and hyphens, starting with a letter or digit');
+    if (!teamName.test(name)) throw InvalidRequest.at('name', 'a team name is 1-63 lowercase letters, digits and hyphens, starting with a letter or digit');
     const team = await this.repository.createTeam(name, request.displayName || name, new Date());
     if (!team) throw new TeamAlreadyExists(name);
     return { team: { name: team.name, displayName: team.displayName, created: timestampFromDate(team.created) } };
@@ -74,10 +75,10 @@ export class IdentityController implements securityV1.IdentityServiceController 
       if (elsewhere) throw new ApiTokenSubjectOutsideTeam(subject, team);
     }
     const kind = request.kind || 'service-account';
-    if (!isIdentityKind(kind) || kind === 'job') throw new InvalidIdentityRequest('kind', `kind must be user or service-account (${identityKinds.join(', ')} exist; job tokens are issued with jobs)`);
+    if (!isIdentityKind(kind) || kind === 'job') throw InvalidRequest.at('kind', `kind must be user or service-account (${identityKinds.join(', ')} exist; job tokens are issued with jobs)`);
     if (team !== systemTeam && !(await this.repository.teamExists(team))) throw new TeamNotFound(team);
     const ttl = Number(request.ttlSeconds || 90 * 24 * 3600);
-    if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtlSeconds) throw new InvalidIdentityRequest('ttl_seconds', `ttl_seconds must be between 1 and ${maxTtlSeconds}`);
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtlSeconds) throw InvalidRequest.at('ttl_seconds', `ttl_seconds must be between 1 and ${maxTtlSeconds}`);
     const now = new Date();
     const expires = new Date(now.getTime() + ttl * 1000);
     const issued = issueApiToken();
@@ -133,9 +134,9 @@ export class IdentityController implements securityV1.IdentityServiceController 
   @GrpcMethod('IdentityService')
   async listAuditEvents(request: securityV1.ListAuditEventsRequest): Promise<securityV1.ListAuditEventsResponse> {
     const limit = request.maxResults || 100;
-    if (limit < 1 || limit > 1000) throw new InvalidIdentityRequest('max_results', 'max_results must be between 1 and 1000');
+    if (limit < 1 || limit > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
     const afterPosition = request.nextToken ? Number(request.nextToken) : 0;
-    if (!Number.isInteger(afterPosition) || afterPosition < 0) throw new InvalidIdentityRequest('next_token', 'next_token is not one this service issued');
+    if (!Number.isInteger(afterPosition) || afterPosition < 0) throw InvalidRequest.at('next_token', 'next_token is not one this service issued');
     const rows = await this.repository.auditEvents({
       subject: request.subject || undefined,
       operation: request.operation || undefined,
@@ -169,7 +170,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
     const subject = requireField(binding?.subject, 'binding.subject');
     const team = requireField(binding?.team, 'binding.team');
     const role = requireField(binding?.role, 'binding.role');
-    if (!isRole(role)) throw new InvalidIdentityRequest('binding.role', `role must be viewer, operator, approver, admin or worker, got "${role}"`);
+    if (!isRole(role)) throw InvalidRequest.at('binding.role', `role must be viewer, operator, approver, admin or worker, got "${role}"`);
     if (team !== systemTeam && !(await this.repository.teamExists(team))) throw new TeamNotFound(team);
     return { subject, team, pipeline: binding?.pipeline || undefined, role };
   }

@@ -8,10 +8,3 @@ export class InvalidPipelineDeclaration extends DomainError {
     super(`the pipeline declaration has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, { problems });
   }
 }
-
-export class InvalidRequest extends DomainError {
-  readonly code = 'INVALID_ARGUMENT' as const;
-  constructor(path: string, message: string) {
-    super('invalid request', { problems: [{ path, message }] });
-  }
-}

@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
@@ -6,7 +7,6 @@ import { callerAccess, teamMetadataKey } from '@pipewright/service-kit';
 import { IdentityRepository } from '../identity/identity.repository';
 import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
 import { PipelineDeclaration, Tag } from '@pipewright/pipeline-model';
-import { InvalidRequest } from './errors';
 import { PipelinesHandler } from './pipelines.handler';
 
 type Request<K extends keyof pipelineV1.PipelineServiceController> = Parameters<pipelineV1.PipelineServiceController[K]>[0];
@@ -17,19 +17,19 @@ const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([key
 
 /** A resource ARN as CodePipeline writes it (arn:…:codepipeline:region:account:name) or the bare name. */
 function pipelineNameOf(resourceArn: string): string {
-  if (!resourceArn) throw new InvalidRequest('resource_arn', 'resource_arn is required');
+  if (!resourceArn) throw InvalidRequest.at('resource_arn', 'resource_arn is required');
   return resourceArn.startsWith('arn:') ? resourceArn.split(':').slice(5).join(':') : resourceArn;
 }
 
 function requireName(name: string | null | undefined, path = 'name'): string {
-  if (!name) throw new InvalidRequest(path, `${path} is required`);
+  if (!name) throw InvalidRequest.at(path, `${path} is required`);
   return name;
 }
 
 /** Paging: next_token is the last name (or version) of the previous page. */
 function pageSize(maxResults: number | null | undefined): number {
   if (maxResults === null || maxResults === undefined || maxResults === 0) return 100;
-  if (maxResults < 1 || maxResults > 1000) throw new InvalidRequest('max_results', 'max_results must be between 1 and 1000');
+  if (maxResults < 1 || maxResults > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
   return maxResults;
 }
 
@@ -115,7 +115,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
     const limit = pageSize(request.maxResults);
     const { state } = await this.handler.get(name);
     const before = request.nextToken ? Number(request.nextToken) : Infinity;
-    if (Number.isNaN(before)) throw new InvalidRequest('next_token', 'next_token is not one this service issued');
+    if (Number.isNaN(before)) throw InvalidRequest.at('next_token', 'next_token is not one this service issued');
     const newestFirst = [...state.versions].reverse().filter((v) => v.version < before);
     const page = newestFirst.slice(0, limit);
     return {

@@ -1,3 +1,4 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Inject, Injectable } from '@nestjs/common';
 import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
 import { NewOutboxMessage, StreamVersionConflict } from '@pipewright/event-store';
@@ -18,7 +19,7 @@ import {
 import { outboxMessage } from '@pipewright/service-kit';
 import { randomUUID } from 'node:crypto';
 import { ActionTypesRepository } from '../action-types/action-types.repository';
-import { InvalidPipelineDeclaration, InvalidRequest } from './errors';
+import { InvalidPipelineDeclaration } from './errors';
 import { parsePipelineDocument } from './pipeline-document';
 import { PIPELINE_REPOSITORY, PipelineRepository } from './pipeline-repository';
 
@@ -54,7 +55,7 @@ export class PipelinesHandler {
       // The proto3 JSON of the message is CodePipeline's JSON: validate that, one way for both inputs.
       document = { pipeline: pipelineV1.PipelineDeclaration.toJSON(pipelineV1.PipelineDeclaration.fromPartial(input.pipeline)) };
     } else {
-      throw new InvalidRequest('pipeline', 'a pipeline declaration (pipeline or pipeline_document) is required');
+      throw InvalidRequest.at('pipeline', 'a pipeline declaration (pipeline or pipeline_document) is required');
     }
     const result = importPipeline(document, registry);
     if (!result.declaration) throw new InvalidPipelineDeclaration(result.problems.map(({ path, message }) => ({ path, message })));

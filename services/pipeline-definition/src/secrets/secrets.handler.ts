@@ -1,8 +1,8 @@
+import { InvalidRequest } from '@pipewright/decider';
 import { Injectable } from '@nestjs/common';
 import { SECRET_NAME } from '@pipewright/pipeline-model';
 import { Identity, securityConfig } from '@pipewright/security';
 import { IdentityRepository } from '../identity/identity.repository';
-import { InvalidRequest } from '../pipelines/errors';
 import { SecretNotFound, SecretStoreUnavailable, SecretValuesForJobsOnly } from './errors';
 import { openSecret, parseSecretsKey, sealSecret, SecretKeyUnusable, SecretTampered } from './secret-cipher';
 import { SecretRow, SecretsRepository } from './secrets.repository';
@@ -12,13 +12,13 @@ const MAX_VALUE_BYTES = 64 * 1024;
 export const DEFAULT_TEAM = 'default';
 
 function required(value: string | undefined, path: string): string {
-  if (!value) throw new InvalidRequest(path, `${path} is required`);
+  if (!value) throw InvalidRequest.at(path, `${path} is required`);
   return value;
 }
 
 function secretName(value: string | undefined, path: string): string {
   const name = required(value, path);
-  if (!SECRET_NAME.test(name)) throw new InvalidRequest(path, `a secret name is 1-128 letters, digits, '_', '.' and '-', not ${JSON.stringify(name.slice(0, 140))}`);
+  if (!SECRET_NAME.test(name)) throw InvalidRequest.at(path, `a secret name is 1-128 letters, digits, '_', '.' and '-', not ${JSON.stringify(name.slice(0, 140))}`);
   return name;
 }
 
@@ -43,7 +43,7 @@ export class SecretsHandler {
     const name = secretName(request.name, 'name');
     const value = required(request.value, 'value');
     const bytes = Buffer.byteLength(value, 'utf8');
-    if (bytes > MAX_VALUE_BYTES) throw new InvalidRequest('value', `a secret value is at most ${MAX_VALUE_BYTES} bytes, not ${bytes}`);
+    if (bytes > MAX_VALUE_BYTES) throw InvalidRequest.at('value', `a secret value is at most ${MAX_VALUE_BYTES} bytes, not ${bytes}`);
     const key = this.key();
     return this.secrets.put(team, name, now, (version) => sealSecret(key, { team, name, version }, value));
   }
