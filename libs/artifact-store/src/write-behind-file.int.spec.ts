@@ -14,12 +14,13 @@ describe('WriteBehindFile', () => {
   beforeEach(async () => (dir = await fs.mkdtemp(path.join(tmpdir(), 'pw-write-behind-'))));
   afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-  it('writes every byte in order across several background flushes, and closes its descriptor', async () => {
+  it('writes every byte in order across several background flushes, owner-only, and closes its descriptor', async () => {
     const content = randomBytes(40 * MiB + 123);
     const chunks = Array.from({ length: Math.ceil(content.length / MiB) }, (_, i) => content.subarray(i * MiB, (i + 1) * MiB));
     const before = await openDescriptors();
     await pipeline(Readable.from(chunks), new WriteBehindFile(path.join(dir, 'blob')));
     expect((await fs.readFile(path.join(dir, 'blob'))).equals(content)).toBe(true);
+    expect((await fs.stat(path.join(dir, 'blob'))).mode & 0o777).toBe(0o600);
     expect(await openDescriptors()).toBe(before);
   });
 

@@ -16,15 +16,13 @@ export class WriteBehindFile extends Writable {
   private unflushedBytes = 0;
   private flushing: Promise<void> | undefined;
 
-  constructor(
-    private readonly file: string,
-    private readonly mode = 0o600,
-  ) {
+  constructor(private readonly file: string) {
     super({ highWaterMark: 4 * 1024 * 1024 });
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
-    fs.open(this.file, 'wx', this.mode).then((handle) => {
+    // Owner-only: a blob may be an artifact's plaintext.
+    fs.open(this.file, 'wx', 0o600).then((handle) => {
       this.handle = handle;
       callback();
     }, callback);
