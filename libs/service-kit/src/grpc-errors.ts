@@ -7,7 +7,6 @@ import { Observable, of, throwError } from 'rxjs';
 
 export type { Problem };
 
-
 const codes: Record<DomainErrorCode, GrpcStatus> = {
   INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
   NOT_FOUND: GrpcStatus.NOT_FOUND,
