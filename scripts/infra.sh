@@ -139,18 +139,8 @@ postgres_up() {
   say "PostgreSQL answers"
 }
 
-# The services' default ports (5005x gRPC, 5105x HTTP) lie in Linux's ephemeral range: a client
-# polling 127.0.0.1:50054 before the job-worker listens can be given 50054 as its own source port,
-# connect to itself and hold the port (seen in release.e2e). Reserving them stops that; it needs root.
-reserve_service_ports() {
-  local file=/proc/sys/net/ipv4/ip_local_reserved_ports ports=50051-50055,51051-51055
-  if [ -w "$file" ]; then echo "$ports" > "$file" && say "reserved ports $ports from the ephemeral range"
-  else say "cannot reserve ports $ports from the ephemeral range (not root): a service may rarely fail to bind"; fi
-}
-
 case "${1:-up}" in
   up)
-    reserve_service_ports
     postgres_up
     kafka_up
     echo "KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$kafka_port}"

@@ -4,7 +4,7 @@
  * success (with output variables, or a continuation token to come back later) or failure.
  *
  *   node -r @pipewright/ts-register examples/custom-worker/worker.ts \
- *     --address 127.0.0.1:50052 --category Deploy --provider FileWriter [--version 1] [--max-jobs N]
+ *     --address 127.0.0.1:7052 --category Deploy --provider FileWriter [--version 1] [--max-jobs N]
  *
  * With PIPEWRIGHT_AUTH=required, PIPEWRIGHT_TOKEN is the worker's service-account token (role worker);
  * each job is then acknowledged and reported with its own job token.
@@ -17,7 +17,7 @@ import { perform } from './work';
 
 const { values: args } = parseArgs({
   options: {
-    address: { type: 'string', default: process.env.PIPEWRIGHT_ORCHESTRATOR_ADDRESS ?? '127.0.0.1:50052' },
+    address: { type: 'string', default: process.env.PIPEWRIGHT_ORCHESTRATOR_ADDRESS ?? '127.0.0.1:7052' },
     category: { type: 'string', default: 'Deploy' },
     owner: { type: 'string', default: 'Custom' },
     provider: { type: 'string' },

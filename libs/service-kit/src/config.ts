@@ -1,10 +1,10 @@
 /** The five services, their default gRPC ports, and how each is overridden by environment. */
 export const serviceDefaults = {
-  'pipeline-definition': 50051,
-  orchestrator: 50052,
-  artifact: 50053,
-  'job-worker': 50054,
-  notification: 50055,
+  'pipeline-definition': 7051,
+  orchestrator: 7052,
+  artifact: 7053,
+  'job-worker': 7054,
+  notification: 7055,
 } as const;
 
 export type ServiceName = keyof typeof serviceDefaults;
