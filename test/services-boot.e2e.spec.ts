@@ -8,9 +8,8 @@ jest.setTimeout(90_000);
 
 describe('the five services as processes', () => {
   it.each(names)('%s boots, serves grpc.health.v1 SERVING, logs JSON and exits 0 on SIGTERM', async (name) => {
-    // Free ports: the defaults (5005x/5105x) lie in Linux's ephemeral range, where the many client
-    // connections of the suites before can hold one. The default consumer groups on a broker the
-    // other suites share start at the topics' ends, so this boot does not run their leftover jobs.
+    // Free ports: another suite's service may still hold a default one. The default consumer groups on
+    // a broker the other suites share start at the topics' ends, so this boot does not run their leftover jobs.
     const key = name.toUpperCase().replace(/-/g, '_');
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
     const env = { [`PIPEWRIGHT_${key}_PORT`]: String(grpcPort), [`PIPEWRIGHT_${key}_HTTP_PORT`]: String(httpPort) };

@@ -57,5 +57,15 @@ export class InvalidRequest extends DomainError {
   }
 }
 
+/**
+ * A List call's page size: 100 when `max_results` is unset (0), else 1..`max`. The largest page is
+ * CodePipeline's for the same call (ListPipelines 1000, ListPipelineExecutions 100, ListWebhooks 100).
+ */
+export function pageSize(maxResults: number | null | undefined, max = 1000): number {
+  if (!maxResults) return Math.min(100, max);
+  if (maxResults < 1 || maxResults > max) throw InvalidRequest.at('max_results', `max_results must be between 1 and ${max}`);
+  return maxResults;
+}
+
 /** The kinds of refusal the domain speaks of; the gRPC edge maps each to a status code. */
 export type DomainErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ABORTED' | 'ALREADY_EXISTS' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';

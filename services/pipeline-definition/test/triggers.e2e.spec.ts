@@ -249,6 +249,9 @@ describe('pipeline triggers (a real pipeline-definition process, real git reposi
     const mine = listed.find((w) => w.definition.name === ctx.webhook);
     expect(mine).toMatchObject({ url: `${httpBase}/webhooks/${ctx.webhook}`, definition: { targetPipeline: ctx.name, targetAction: 'Checkout', authentication: 'GITHUB_HMAC' } });
     expect(JSON.stringify(listed)).not.toContain('a-very-secret-token');
+    const tooMany = await rejected(client.call('ListWebhooks', { maxResults: 101 }));
+    expect(tooMany.code).toBe(status.INVALID_ARGUMENT);
+    expect(problemsFromMetadata(tooMany.metadata)).toEqual([{ path: 'max_results', message: 'max_results must be between 1 and 100' }]);
 
     const invalid = await rejected(client.call('PutWebhook', { webhook: { name: 'bad name!', targetPipeline: ctx.name, targetAction: 'Checkout', authentication: 'GITHUB_HMAC', filters: [{ jsonPath: 'ref', matchEquals: 'x' }] } }));
     expect(invalid.code).toBe(status.INVALID_ARGUMENT);

@@ -1,4 +1,4 @@
-import { InvalidRequest } from '@pipewright/decider';
+import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream, status } from '@grpc/grpc-js';
@@ -43,12 +43,6 @@ function newArtifact(m: artifactV1.UploadArtifactMetadata): NewArtifact {
     contentType: m.contentType || 'application/x-tar',
     expectedSha256: expected,
   };
-}
-
-function pageSize(maxResults: number | null | undefined): number {
-  if (!maxResults) return 100;
-  if (maxResults < 1 || maxResults > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
-  return maxResults;
 }
 
 /** next_token: the (created, artifact id) of the last artifact of the previous page, opaque to callers. */

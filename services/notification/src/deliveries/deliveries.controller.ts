@@ -1,10 +1,9 @@
-import { InvalidRequest } from '@pipewright/decider';
+import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
 import { GrpcMethod } from '@nestjs/microservices';
 import { callerAccess } from '@pipewright/service-kit';
 import { notificationV1, timestampFromDate } from '@pipewright/contracts';
-import { pageSize } from '../errors';
 import { Delivery, DELIVERY_STATUSES } from './delivery';
 import { DeliveryRepository } from './delivery-repository';
 

@@ -1,7 +1,7 @@
+import { pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { notificationV1, timestampFromDate } from '@pipewright/contracts';
-import { pageSize } from '../errors';
 import { NotificationRule } from './rule';
 import { RulesHandler } from './rules.handler';
 

@@ -1,4 +1,4 @@
-import { InvalidRequest } from '@pipewright/decider';
+import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
@@ -21,12 +21,6 @@ function oneOf<T extends string>(value: string | null | undefined, allowed: read
   const found = allowed.find((a) => a === value);
   if (!found) throw InvalidRequest.at(path, `${path} must be one of ${allowed.join(', ')}${value ? `, not "${value}"` : ''}`);
   return found;
-}
-
-function pageSize(maxResults: number | null | undefined): number {
-  if (!maxResults) return 100;
-  if (maxResults < 1 || maxResults > 100) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 100');
-  return maxResults;
 }
 
 /** Paging: next_token is how many items earlier pages returned. */
@@ -82,7 +76,7 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
 
   @GrpcMethod('ExecutionService')
   async listActionExecutions(request: Request<'listActionExecutions'>): Promise<executionV1.ListActionExecutionsResponse> {
-    const limit = pageSize(request.maxResults);
+    const limit = pageSize(request.maxResults, 100);
     const offset = pageOffset(request.nextToken);
     const all = await this.handler.actionExecutions(required(request.pipelineName, 'pipeline_name'), request.filter?.pipelineExecutionId || undefined);
     return { actionExecutionDetails: all.slice(offset, offset + limit), nextToken: all.length > offset + limit ? String(offset + limit) : '' };
@@ -133,7 +127,7 @@ export class ExecutionsController implements Partial<executionV1.ExecutionServic
 
   @GrpcMethod('ExecutionService')
   async listPipelineExecutions(request: Request<'listPipelineExecutions'>): Promise<executionV1.ListPipelineExecutionsResponse> {
-    const limit = pageSize(request.maxResults);
+    const limit = pageSize(request.maxResults, 100);
     const offset = pageOffset(request.nextToken);
     const rows = await this.handler.list(required(request.pipelineName, 'pipeline_name'), offset, limit + 1, request.filter?.succeededInStage?.stageName || undefined);
     const page = rows.slice(0, limit);

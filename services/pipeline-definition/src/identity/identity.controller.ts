@@ -1,4 +1,4 @@
-import { InvalidRequest } from '@pipewright/decider';
+import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
@@ -133,8 +133,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
 
   @GrpcMethod('IdentityService')
   async listAuditEvents(request: securityV1.ListAuditEventsRequest): Promise<securityV1.ListAuditEventsResponse> {
-    const limit = request.maxResults || 100;
-    if (limit < 1 || limit > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
+    const limit = pageSize(request.maxResults);
     const afterPosition = request.nextToken ? Number(request.nextToken) : 0;
     if (!Number.isInteger(afterPosition) || afterPosition < 0) throw InvalidRequest.at('next_token', 'next_token is not one this service issued');
     const rows = await this.repository.auditEvents({

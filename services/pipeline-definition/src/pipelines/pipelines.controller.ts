@@ -1,4 +1,4 @@
-import { InvalidRequest } from '@pipewright/decider';
+import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
 import { Metadata } from '@grpc/grpc-js';
@@ -24,13 +24,6 @@ function pipelineNameOf(resourceArn: string): string {
 function requireName(name: string | null | undefined, path = 'name'): string {
   if (!name) throw InvalidRequest.at(path, `${path} is required`);
   return name;
-}
-
-/** Paging: next_token is the last name (or version) of the previous page. */
-function pageSize(maxResults: number | null | undefined): number {
-  if (maxResults === null || maxResults === undefined || maxResults === 0) return 100;
-  if (maxResults < 1 || maxResults > 1000) throw InvalidRequest.at('max_results', 'max_results must be between 1 and 1000');
-  return maxResults;
 }
 
 /** gRPC adapter of PipelineService: proto messages in and out, nothing else. */
@@ -97,6 +90,7 @@ export class PipelinesController implements Partial<pipelineV1.PipelineServiceCo
   @GrpcMethod('PipelineService')
   async listPipelines(request: Request<'listPipelines'>, metadata?: Metadata): Promise<pipelineV1.ListPipelinesResponse> {
     const limit = pageSize(request.maxResults);
+    // next_token: the last name of the previous page.
     const rows = await this.handler.list(request.nextToken ?? '', limit + 1);
     const page = rows.slice(0, limit);
     // Only what the caller may see; a page may come back shorter than max_results.

@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
+import { pageSize } from '@pipewright/decider';
 import { pipelineV1, timestampFromDate } from '@pipewright/contracts';
 import { InvalidWebhookDefinition } from './errors';
 import { Webhook, webhookArn } from './webhook-repository';
@@ -57,7 +58,7 @@ export class WebhooksController implements Pick<pipelineV1.PipelineServiceContro
 
   @GrpcMethod('PipelineService')
   async listWebhooks(request: Request<'listWebhooks'>): Promise<pipelineV1.ListWebhooksResponse> {
-    const limit = request.maxResults ? Math.min(Math.max(request.maxResults, 1), 100) : 100;
+    const limit = pageSize(request.maxResults, 100);
     const rows = await this.handler.list(request.nextToken ?? '', limit + 1);
     const page = rows.slice(0, limit);
     return { webhooks: page.map(item), nextToken: rows.length > limit ? page[page.length - 1].name : '' };
