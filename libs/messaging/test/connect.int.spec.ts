@@ -5,6 +5,13 @@ import { admin, collectingLogger, newMessaging } from './support';
 
 jest.setTimeout(60_000);
 
+/** Waits without setTimeout, so the test's own wait is not counted among the timers it watches. */
+function sleepWithoutSetTimeout(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => (clearInterval(timer), resolve()), ms);
+  });
+}
+
 /** A loopback port where nothing listens. */
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -38,6 +45,26 @@ describe('KafkaMessaging start', () => {
       expect(counts).toEqual({ [three]: 3, [two]: 2 });
     } finally {
       await Promise.all([first.close(), second.close(), client.disconnect()]);
+    }
+  });
+
+  it('arms no timers while idle: patches/kafkajs+2.2.4.patch is applied', async () => {
+    // Unpatched (kafkajs#1751), every broker connection's request queue re-armed a 1 ms timer forever.
+    const messaging = newMessaging({ topics: [{ name: uniqueName('idle'), partitions: 1 }] });
+    const client = admin();
+    const setTimeoutSpy = jest.spyOn(globalThis, 'setTimeout');
+    try {
+      await messaging.start();
+      await client.connect();
+      await client.listTopics();
+      setTimeoutSpy.mockClear();
+      await sleepWithoutSetTimeout(1_000);
+      const delays = setTimeoutSpy.mock.calls.map((call) => call[1]);
+      expect(delays.filter((delay) => typeof delay === 'number' && delay < 1)).toEqual([]);
+      expect(delays.length).toBeLessThan(20); // unpatched: ~1,700 for these two clients
+    } finally {
+      setTimeoutSpy.mockRestore();
+      await Promise.all([messaging.close(), client.disconnect()]);
     }
   });
 
