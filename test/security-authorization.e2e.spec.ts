@@ -214,17 +214,25 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
   });
 
   describe('audit log', () => {
-    it('holds the calls of one caller in order, with identity, operation, resource, source, time and outcome, paged', async () => {
-      const pipeline = `${run}-audited`;
-      const subject = `${run}-audited-operator`;
+    /** A team A pipeline of its own and an operator bound on team A: whose calls a test then reads back. */
+    const operatorWithPipeline = async (name: string) => {
+      const pipeline = `${run}-${name}`;
+      const subject = `${run}-${name}-operator`;
       await services.call('PipelineService', 'CreatePipeline', { pipeline: declaration(pipeline) }, rootToken(), { 'pipewright-team': teamA });
       await services.call('IdentityService', 'PutRoleBinding', { binding: { subject, team: teamA, role: 'operator' } }, rootToken());
-      const token = services.token(subject);
+      return { pipeline, subject, token: services.token(subject) };
+    };
+
+    it('holds the calls of one caller in order, with identity, operation, resource, source, time and outcome, paged', async () => {
+      const { pipeline, subject, token } = await operatorWithPipeline('audited');
       const started = new Date(Date.now() - 1000);
 
       await services.call('ExecutionService', 'StartPipelineExecution', { name: pipeline }, token);
       await services.outcome('PipelineService', 'DeletePipeline', { name: pipeline }, token);
       await services.call('ExecutionService', 'DisableStageTransition', { pipelineName: pipeline, stageName: 'Build', transitionType: 'Inbound', reason: 'freeze' }, token);
+      // Allowed, and then fails in the orchestrator: no such execution.
+      const stop = await services.outcome('ExecutionService', 'StopPipelineExecution', { pipelineName: pipeline, pipelineExecutionId: '00000000-0000-0000-0000-000000000000', reason: 'none' }, token);
+      expect(stop.detail).toMatch(/^NOT_FOUND: /);
       await services.call('PipelineService', 'GetPipeline', { name: pipeline }, token);
       await services.outcome('IdentityService', 'ListAuditEvents', {}, token);
 
@@ -234,6 +242,7 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
         ['ExecutionService/StartPipelineExecution', 'ALLOWED', pipeline, 'orchestrator'],
         ['PipelineService/DeletePipeline', 'PERMISSION_DENIED', pipeline, 'pipeline-definition'],
         ['ExecutionService/DisableStageTransition', 'ALLOWED', pipeline, 'orchestrator'],
+        ['ExecutionService/StopPipelineExecution', 'ALLOWED', pipeline, 'orchestrator'],
         ['IdentityService/ListAuditEvents', 'PERMISSION_DENIED', '', 'pipeline-definition'],
       ]);
       for (const event of events) {
@@ -247,13 +256,44 @@ describe('security (real pipeline-definition and orchestrator with PIPEWRIGHT_AU
       expect(denied.events.map((e: any) => e.operation)).toEqual(['PipelineService/DeletePipeline', 'IdentityService/ListAuditEvents']);
       const byOperation = await list({ subject, operation: 'DisableStageTransition' });
       expect(byOperation.events).toHaveLength(1);
-      const first = await list({ subject, maxResults: 3 });
-      const rest = await list({ subject, maxResults: 3, nextToken: first.nextToken });
+      const first = await list({ subject, maxResults: 4 });
+      const rest = await list({ subject, maxResults: 4, nextToken: first.nextToken });
       expect([...first.events, ...rest.events].map((e: any) => e.position)).toEqual(events.map((e: any) => e.position));
       expect(rest.nextToken).toBe('');
       const later = await list({ subject, after: { seconds: String(Math.floor(Date.now() / 1000) + 60), nanos: 0 } });
       expect(later.events).toEqual([]);
       await expect(list({ maxResults: 5000 })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('max_results') });
+    });
+
+    it('adds to each allowed mutation the result its service reported; only a service reports, once', async () => {
+      const { pipeline, subject, token } = await operatorWithPipeline('results');
+      await services.call('ExecutionService', 'StartPipelineExecution', { name: pipeline }, token);
+      await services.outcome('ExecutionService', 'StopPipelineExecution', { pipelineName: pipeline, pipelineExecutionId: '00000000-0000-0000-0000-000000000000', reason: 'none' }, token);
+      await services.outcome('PipelineService', 'DeletePipeline', { name: pipeline }, token);
+
+      const list = (request: object) => services.call('IdentityService', 'ListAuditEvents', request, rootToken());
+      // Reported once each call has ended, after its answer: eventually there.
+      const results = async () => (await list({ subject })).events.map((e: any) => [e.operation, e.outcome, e.result, e.resultMessage]);
+      await eventually('the results of the operator\'s calls', async () => (await results()).every(([, outcome, result]: string[]) => outcome !== 'ALLOWED' || result !== ''));
+      expect(await results()).toEqual([
+        ['ExecutionService/StartPipelineExecution', 'ALLOWED', 'OK', ''],
+        ['ExecutionService/StopPipelineExecution', 'ALLOWED', 'NOT_FOUND', expect.stringMatching(/./)],
+        // Refused: no result, the call never ran.
+        ['PipelineService/DeletePipeline', 'PERMISSION_DENIED', '', ''],
+      ]);
+      // pipeline-definition reports its own calls' results too (the root's CreatePipeline, the last one for team A).
+      const created = async () => (await list({ subject: services.root, team: teamA, operation: 'CreatePipeline', maxResults: 1000 })).events.at(-1);
+      await eventually('the CreatePipeline result', async () => (await created())?.result === 'OK');
+      expect((await list({ subject, result: 'NOT_FOUND' })).events.map((e: any) => e.operation)).toEqual(['ExecutionService/StopPipelineExecution']);
+
+      const [started] = (await list({ subject, operation: 'StartPipelineExecution' })).events;
+      const report = (bearer: string, position = started.position) =>
+        services.call('IdentityService', 'RecordOperationResult', { auditPosition: position, result: 'INTERNAL', message: 'rewritten' }, undefined, { 'pipewright-service-authorization': `Bearer ${bearer}` });
+      await expect(report(token)).rejects.toMatchObject({ code: 7, details: expect.stringContaining('only a Pipewright service') });
+      await expect(report(services.serviceToken('orchestrator'))).rejects.toMatchObject({ code: 9, details: expect.stringContaining('already has its result') });
+      await expect(report(services.serviceToken('orchestrator'), '999999999999')).rejects.toMatchObject({ code: 5 });
+      await expect(services.call('IdentityService', 'RecordOperationResult', { auditPosition: started.position, result: 'FINE' })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('result must be OK or a gRPC status name') });
+      expect((await list({ subject, operation: 'StartPipelineExecution' })).events[0]).toMatchObject({ result: 'OK', resultMessage: '' });
     });
 
     it('records calls without a valid token', async () => {

@@ -98,6 +98,12 @@ export class SecuredServices {
     return signJwt({ iss: issuer, aud: audience, sub: subject, iat: now, exp: now + expiresIn }, { alg: 'HS256', secret });
   }
 
+  /** A service account's JWT, as a Pipewright service mints its own (`service:<name>`). */
+  serviceToken(service: string): string {
+    const now = Math.floor(Date.now() / 1000);
+    return signJwt({ iss: issuer, aud: audience, sub: `service:${service}`, pipewright_kind: 'service-account', iat: now, exp: now + 600 }, { alg: 'HS256', secret: this.secret });
+  }
+
   /** A job token as the orchestrator mints it, for a job of `pipeline`. */
   jobToken(pipeline: string, jobId = `job-${randomBytes(6).toString('hex')}`): string {
     const grant: JobGrant = { jobId, nonce: randomBytes(8).toString('hex'), pipeline, executionId: randomBytes(8).toString('hex') };

@@ -100,6 +100,8 @@ export const operationCatalog: Readonly<Record<string, OperationPolicy>> = {
   'IdentityService/WhoAmI': read('authenticated', 'none'),
   // Answers about the caller's own token, including that it has none.
   'IdentityService/Authorize': read('public', 'none'),
+  // Public like Authorize (and not audited itself): the handler accepts only a Pipewright service's report.
+  'IdentityService/RecordOperationResult': read('public', 'none'),
   'IdentityService/ListAuditEvents': read('system', 'audit.read'),
 
   'SecretService/PutSecret': write('team', 'team.admin', 'team'),

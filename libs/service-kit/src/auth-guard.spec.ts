@@ -1,7 +1,10 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { RpcException } from '@nestjs/microservices';
 import { authorize, Identity, operationCatalog, RoleBinding, visibility } from '@pipewright/security';
-import { AccessDecider, authorizeFirstMessage, callerAccess, CallToAuthorize, GrpcAuthGuard, provideResourceLookup, resourceOfCall } from './auth-guard';
+import { DomainError } from '@pipewright/decider';
+import type { ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, of, throwError } from 'rxjs';
+import { AccessDecider, AuditResultInterceptor, authorizeFirstMessage, callerAccess, CallToAuthorize, GrpcAuthGuard, provideResourceLookup, resourceOfCall } from './auth-guard';
 
 const rpcError = (error: unknown) => (error as RpcException).getError();
 
@@ -58,6 +61,9 @@ describe('authorizeFirstMessage (a client stream naming its resource in its firs
       const d = authorize(identity, bindings[call.token], `${call.service}/${call.method}`, call.policy, resource);
       return d.allowed ? { decision: 'ALLOWED', identity, visibility: visibility(bindings[call.token]), resource } : { decision: 'PERMISSION_DENIED', message: d.message, identity };
     },
+    async recordResult() {
+      throw new Error('not asked in these tests');
+    },
   };
   new GrpcAuthGuard({ mode: 'required', decisionCacheMs: 0 }, () => decider, 'artifact');
 
@@ -84,5 +90,43 @@ describe('authorizeFirstMessage (a client stream naming its resource in its firs
     expect(rpcError(asViewer)).toEqual({ code: status.PERMISSION_DENIED, message: expect.stringContaining('it needs artifact.write') });
     expect(rpcError(elsewhere)).toEqual({ code: status.PERMISSION_DENIED, message: expect.stringContaining('on pipeline "cart"') });
     expect(rpcError(anonymous)).toEqual({ code: status.UNAUTHENTICATED, message: 'this call needs a bearer token' });
+  });
+});
+
+describe('AuditResultInterceptor (the result of an audited call, reported once it ends)', () => {
+  class PipelineNotFound extends DomainError {
+    readonly code = 'NOT_FOUND' as const;
+  }
+  const reported: Array<[number, string, string]> = [];
+  const decider: AccessDecider = {
+    decide: () => Promise.reject(new Error('not asked in these tests')),
+    async recordResult(position, result, message) {
+      reported.push([position, result, message]);
+    },
+  };
+  const interceptor = new AuditResultInterceptor(() => decider);
+  /** A unary gRPC call as Nest hands it over (data, metadata, call), the guard's decision attached. */
+  const context = (auditPosition?: number) => {
+    const metadata = new Metadata();
+    (metadata as unknown as Record<symbol, unknown>)[Symbol.for('pipewright.access')] = { decision: 'ALLOWED', identity: { kind: 'user', subject: 'ann' }, visibility: { teams: [], pipelines: [] }, resource: {}, auditPosition };
+    const args = [{}, metadata, { getPeer: () => '127.0.0.1:5555' }];
+    return { getType: () => 'rpc', getArgByIndex: (i: number) => args[i] } as unknown as ExecutionContext;
+  };
+  beforeEach(() => (reported.length = 0));
+
+  it('given an audited call that succeeds, then OK is reported for its entry', async () => {
+    await expect(lastValueFrom(interceptor.intercept(context(41), { handle: () => of({ pipeline: {} }) }))).resolves.toEqual({ pipeline: {} });
+    expect(reported).toEqual([[41, 'OK', '']]);
+  });
+
+  it('given an audited call that fails, then its gRPC status name and message are reported, and the caller still gets the error', async () => {
+    const failing = interceptor.intercept(context(42), { handle: () => throwError(() => new PipelineNotFound('pipeline shop does not exist')) });
+    await expect(lastValueFrom(failing)).rejects.toBeInstanceOf(PipelineNotFound);
+    expect(reported).toEqual([[42, 'NOT_FOUND', 'pipeline shop does not exist']]);
+  });
+
+  it('given a call without an audit entry (an allowed read, auth off), then nothing is reported', async () => {
+    await lastValueFrom(interceptor.intercept(context(undefined), { handle: () => of('read') }));
+    expect(reported).toEqual([]);
   });
 });

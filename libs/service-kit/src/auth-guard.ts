@@ -1,12 +1,14 @@
-import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CallHandler, CanActivate, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
+import { Observable, tap } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
 import { securityV1 } from '@pipewright/contracts';
 import { bearerToken, Identity, isAuthorizedOnFirstMessage, isLookedUp, operationPolicy, OperationPolicy, Resource, resourceOf, SecurityConfig, Visibility } from '@pipewright/security';
 import { GrpcClient } from './grpc-client';
+import { toGrpcError } from './grpc-errors';
 import { serviceAddress } from './config';
 import { serviceToken } from './service-credentials';
 
@@ -24,7 +26,8 @@ export interface CallToAuthorize {
 }
 
 export type AccessDecision =
-  | { decision: 'ALLOWED'; identity: Identity; visibility: Visibility; resource: Resource }
+  /** auditPosition: the audit entry the decision was recorded as (mutations; reads with PIPEWRIGHT_AUDIT_READS). */
+  | { decision: 'ALLOWED'; identity: Identity; visibility: Visibility; resource: Resource; auditPosition?: number }
   | { decision: 'UNAUTHENTICATED' | 'PERMISSION_DENIED'; message: string; identity?: Identity };
 
 /**
@@ -33,6 +36,8 @@ export type AccessDecision =
  */
 export interface AccessDecider {
   decide(call: CallToAuthorize): Promise<AccessDecision>;
+  /** The result of a call allowed as audit entry `auditPosition`: OK or a gRPC status name, and the error's message. */
+  recordResult(auditPosition: number, result: string, message: string): Promise<void>;
 }
 
 let localDecider: AccessDecider | undefined;
@@ -138,6 +143,7 @@ export class RemoteAccessDecider implements AccessDecider {
     const identity: Identity | undefined = response.identity
       ? { kind: response.identity.kind as Identity['kind'], subject: response.identity.subject, ...(grant?.jobId ? { job: { ...grant } } : {}) }
       : undefined;
+    const auditPosition = Number(response.auditPosition ?? 0);
     const decision: AccessDecision =
       response.decision === 'ALLOWED'
         ? {
@@ -145,13 +151,25 @@ export class RemoteAccessDecider implements AccessDecider {
             identity: identity!,
             visibility: { teams: response.visibleTeams, pipelines: response.visiblePipelines },
             resource: { ...call.resource, team: response.pipelineTeam || call.resource.team },
+            ...(auditPosition > 0 ? { auditPosition } : {}),
           }
         : { decision: response.decision === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', message: response.message, identity };
-    if (decision.decision === 'ALLOWED' && !call.policy.mutating && this.cacheMs > 0) {
+    // A recorded decision is not reused: each call gets its own audit entry and result.
+    if (decision.decision === 'ALLOWED' && !call.policy.mutating && decision.auditPosition === undefined && this.cacheMs > 0) {
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(key, { until: Date.now() + this.cacheMs, decision });
     }
     return decision;
+  }
+
+  async recordResult(auditPosition: number, result: string, message: string): Promise<void> {
+    const metadata = new Metadata();
+    const own = serviceToken();
+    if (own) metadata.set(serviceAuthorizationKey, `Bearer ${own}`);
+    const request: securityV1.RecordOperationResultRequest = { auditPosition: String(auditPosition), result, message };
+    await new Promise<void>((resolve, reject) =>
+      (this.client.stub as any).RecordOperationResult(request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null) => (error ? reject(error) : resolve())),
+    );
   }
 
   close(): void {
@@ -207,6 +225,41 @@ export class GrpcAuthGuard implements CanActivate {
       throw new RpcException({ code: GrpcStatus.PERMISSION_DENIED, message: decision.message });
     }
     if (metadata) (metadata as unknown as Record<symbol, unknown>)[accessKey] = decision;
+  }
+}
+
+/**
+ * Reports how each audited call ended (OK or its gRPC status name) to the decider, which adds it to
+ * the call's audit entry. Runs after the guard, so the decision is on the metadata. A call authorized
+ * on its first message (UploadArtifact) is decided inside the handler: its entry gets no result.
+ * Reporting never delays or fails the call: a lost report leaves the result empty, and is logged.
+ */
+@Injectable()
+export class AuditResultInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('auth');
+
+  constructor(private readonly decider: () => AccessDecider) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const auditPosition = context.getType() === 'rpc' ? callerAccess(callParts(context).metadata)?.auditPosition : undefined;
+    if (auditPosition === undefined) return next.handle();
+    let reported = false;
+    const report = (result: string, message: string) => {
+      if (reported) return;
+      reported = true;
+      this.decider()
+        .recordResult(auditPosition, result, message)
+        .catch((error: Error) => this.logger.warn(`the result ${result} of audit entry ${auditPosition} was not recorded: ${error.message}`));
+    };
+    return next.handle().pipe(
+      tap({
+        complete: () => report('OK', ''),
+        error: (error: unknown) => {
+          const { code, message } = toGrpcError(error);
+          report(GrpcStatus[code] ?? String(code), message);
+        },
+      }),
+    );
   }
 }
 

@@ -11,7 +11,7 @@ import { GrpcErrorFilter } from './grpc-errors';
 import { HealthController, HealthRegistry } from './health';
 import { HttpHealthController } from './http-health';
 import { securityConfig } from '@pipewright/security';
-import { AccessDecider, GrpcAuthGuard, providedLocalAccessDecider, RemoteAccessDecider } from './auth-guard';
+import { AccessDecider, AuditResultInterceptor, GrpcAuthGuard, providedLocalAccessDecider, RemoteAccessDecider } from './auth-guard';
 import { useServiceIdentity } from './service-credentials';
 import { serverCredentials } from './tls';
 
@@ -74,6 +74,7 @@ export async function runService(def: ServiceDefinition): Promise<RunningService
     return decider;
   };
   app.useGlobalGuards(new GrpcAuthGuard(security, resolveDecider, def.name));
+  app.useGlobalInterceptors(new AuditResultInterceptor(resolveDecider));
   const grpcPort = servicePort(def.name);
   const transport = grpcTransportOptions(...(def.serves ?? []));
   app.connectMicroservice<MicroserviceOptions>(

@@ -82,9 +82,9 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
   async decide(call: CallToAuthorize): Promise<AccessDecision> {
     const operation = `${call.service}/${call.method}`;
     const verdict = await this.authenticate(call.token);
-    const audit = async (outcome: 'ALLOWED' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string, identity: Identity | undefined, resource: Resource) => {
-      if (outcome === 'ALLOWED' && !call.policy.mutating && !this.config.auditReads) return;
-      await this.repository.appendAudit(
+    const audit = async (outcome: 'ALLOWED' | 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string, identity: Identity | undefined, resource: Resource): Promise<number | undefined> => {
+      if (outcome === 'ALLOWED' && !call.policy.mutating && !this.config.auditReads) return undefined;
+      return this.repository.appendAudit(
         { identity, operation, team: resource.team, pipeline: resource.pipeline, sourceAddress: call.sourceAddress, outcome, message, service: call.servedBy },
         new Date(),
       );
@@ -101,8 +101,13 @@ export class LocalAccessDecider implements AccessDecider, OnModuleInit {
       await audit('PERMISSION_DENIED', decision.message, identity, resource);
       return { decision: 'PERMISSION_DENIED', message: decision.message, identity };
     }
-    await audit('ALLOWED', '', identity, resource);
-    return { decision: 'ALLOWED', identity, visibility: visibility(bindings), resource };
+    const auditPosition = await audit('ALLOWED', '', identity, resource);
+    return { decision: 'ALLOWED', identity, visibility: visibility(bindings), resource, ...(auditPosition === undefined ? {} : { auditPosition }) };
+  }
+
+  /** This process's own calls (the interceptor); other services' results come through RecordOperationResult. */
+  async recordResult(auditPosition: number, result: string, message: string): Promise<void> {
+    await this.repository.recordAuditResult(auditPosition, result, message, new Date());
   }
 
   /** The pipeline's owner; for a new pipeline without a named team, the caller's only team that may create it. */

@@ -1,12 +1,12 @@
 import { InvalidRequest, pageSize } from '@pipewright/decider';
 import { Controller } from '@nestjs/common';
 import { GrpcMethod } from '@nestjs/microservices';
-import { Metadata, ServerUnaryCall } from '@grpc/grpc-js';
+import { Metadata, ServerUnaryCall, status as GrpcStatus } from '@grpc/grpc-js';
 import { dateFromTimestamp, securityV1, timestampFromDate } from '@pipewright/contracts';
 import { bearerToken, Identity, identityKinds, isIdentityKind, isRole, issueApiToken, operationCatalog, RoleBinding, systemGrants, systemTeam, Visibility } from '@pipewright/security';
 import { callerAccess, serviceAuthorizationKey } from '@pipewright/service-kit';
 import { LocalAccessDecider } from './access-decider';
-import { ApiTokenNotFound, ApiTokenSubjectOutsideTeam, TeamAlreadyExists, TeamNotFound } from './errors';
+import { ApiTokenNotFound, ApiTokenSubjectOutsideTeam, AuditEntryNotFound, AuditResultAlreadyRecorded, ResultReporterNotAService, TeamAlreadyExists, TeamNotFound } from './errors';
 import { IdentityRepository } from './identity.repository';
 
 const teamName = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -105,7 +105,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
   async authorize(request: securityV1.AuthorizeRequest, metadata?: Metadata, call?: ServerUnaryCall<unknown, unknown>): Promise<securityV1.AuthorizeResponse> {
     const operation = requireField(request.operation, 'operation').replace(/^\/?(?:[a-z0-9]+\.)*/, '');
     const policy = operationCatalog[operation];
-    if (!policy) return { decision: 'PERMISSION_DENIED', message: `${operation} has no entry in the operation catalog`, identity: undefined, visibleTeams: [], visiblePipelines: [], pipelineTeam: '' };
+    if (!policy) return { decision: 'PERMISSION_DENIED', message: `${operation} has no entry in the operation catalog`, identity: undefined, visibleTeams: [], visiblePipelines: [], pipelineTeam: '', auditPosition: '0' };
     const [service, method] = operation.split('/');
     // What the asking service reports (the caller's address, itself) is recorded only when it proves
     // it is a Pipewright service; anyone else's Authorize is recorded as what this process saw.
@@ -128,7 +128,21 @@ export class IdentityController implements securityV1.IdentityServiceController 
       visibleTeams: visible.teams,
       visiblePipelines: visible.pipelines,
       pipelineTeam: decision.decision === 'ALLOWED' ? (decision.resource.team ?? '') : '',
+      auditPosition: String(decision.decision === 'ALLOWED' ? (decision.auditPosition ?? 0) : 0),
     };
+  }
+
+  @GrpcMethod('IdentityService')
+  async recordOperationResult(request: securityV1.RecordOperationResultRequest, metadata?: Metadata): Promise<securityV1.RecordOperationResultResponse> {
+    const position = Number(request.auditPosition);
+    if (!Number.isSafeInteger(position) || position <= 0) throw InvalidRequest.at('audit_position', 'audit_position must be the position of an audit entry (from AuthorizeResponse)');
+    const result = requireField(request.result, 'result');
+    if (typeof (GrpcStatus as unknown as Record<string, unknown>)[result] !== 'number') throw InvalidRequest.at('result', `result must be OK or a gRPC status name, not "${result}"`);
+    if (!(await this.decider.askingService(tokenOf(metadata, serviceAuthorizationKey)))) throw new ResultReporterNotAService();
+    const recorded = await this.repository.recordAuditResult(position, result, request.message ?? '', new Date());
+    if (recorded === 'no-such-allowed-entry') throw new AuditEntryNotFound(position);
+    if (recorded === 'already-recorded') throw new AuditResultAlreadyRecorded(position);
+    return {};
   }
 
   @GrpcMethod('IdentityService')
@@ -142,6 +156,7 @@ export class IdentityController implements securityV1.IdentityServiceController 
       team: request.team || undefined,
       pipeline: request.pipeline || undefined,
       outcome: request.outcome || undefined,
+      result: request.result || undefined,
       after: request.after ? dateFromTimestamp(request.after) : undefined,
       before: request.before ? dateFromTimestamp(request.before) : undefined,
       afterPosition,
@@ -160,6 +175,8 @@ export class IdentityController implements securityV1.IdentityServiceController 
         outcome: r.outcome,
         message: r.message,
         service: r.service,
+        result: r.result,
+        resultMessage: r.resultMessage,
       })),
       nextToken: rows.length > limit ? String(page[page.length - 1].position) : '',
     };

@@ -23,7 +23,13 @@ export interface NewAuditEvent {
 export interface AuditEventRow extends NewAuditEvent {
   position: number;
   time: Date;
+  /** OK or a gRPC status name, once the serving service reported it; '' until then. */
+  result: string;
+  resultMessage: string;
 }
+
+/** What became of a reported result: recorded, or why not. */
+export type AuditResultRecording = 'recorded' | 'no-such-allowed-entry' | 'already-recorded';
 
 export interface AuditFilter {
   subject?: string;
@@ -31,6 +37,7 @@ export interface AuditFilter {
   team?: string;
   pipeline?: string;
   outcome?: string;
+  result?: string;
   after?: Date;
   before?: Date;
   afterPosition: number;
@@ -81,6 +88,8 @@ export class IdentityRepository implements OnModuleInit {
       `CREATE TABLE IF NOT EXISTS ${s}.audit_events (position bigint PRIMARY KEY, time timestamptz NOT NULL, subject text NOT NULL, kind text NOT NULL,
          operation text NOT NULL, team text NOT NULL, pipeline text NOT NULL, source_address text NOT NULL, outcome text NOT NULL, message text NOT NULL, service text NOT NULL)`,
     );
+    // Added with operation results: a table made before gets the columns, its old entries no result.
+    await store.query(`ALTER TABLE ${s}.audit_events ADD COLUMN IF NOT EXISTS result text NOT NULL DEFAULT '', ADD COLUMN IF NOT EXISTS result_message text NOT NULL DEFAULT ''`);
   }
 
   async createTeam(name: string, displayName: string, now: Date): Promise<TeamRow | undefined> {
@@ -174,20 +183,43 @@ export class IdentityRepository implements OnModuleInit {
     return new Map(rows.map((r) => [r.pipeline, r.team]));
   }
 
-  /** Appends to the audit stream and its read model in one transaction; concurrent appends retry. */
-  async appendAudit(event: NewAuditEvent, now: Date): Promise<void> {
+  /** Appends to the audit stream and its read model in one transaction; concurrent appends retry. Resolves the entry's position. */
+  async appendAudit(event: NewAuditEvent, now: Date): Promise<number> {
     const store = await this.store();
     for (let attempt = 0; ; attempt++) {
       try {
-        await store.transaction(async (tx) => {
+        return await store.transaction(async (tx) => {
           const { lastPosition } = await tx.append(auditStream, 'any', [{ type: 'AuditRecorded', data: { ...event, time: now.toISOString() } }]);
           await tx.query(
             `INSERT INTO "${store.schema}".audit_events (position, time, subject, kind, operation, team, pipeline, source_address, outcome, message, service)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
             [lastPosition, now, event.identity?.subject ?? '', event.identity?.kind ?? '', event.operation, event.team ?? '', event.pipeline ?? '', event.sourceAddress, event.outcome, event.message, event.service],
           );
+          return Number(lastPosition);
         });
-        return;
+      } catch (error) {
+        if (!(error instanceof StreamVersionConflict) || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  /**
+   * An allowed entry's operation result: an `AuditResultRecorded` event on the audit stream and the
+   * read model's row, in one transaction. The first report of an entry counts; the row lock orders
+   * concurrent ones.
+   */
+  async recordAuditResult(position: number, result: string, message: string, now: Date): Promise<AuditResultRecording> {
+    const store = await this.store();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await store.transaction(async (tx) => {
+          const [row] = (await tx.query(`SELECT result FROM "${store.schema}".audit_events WHERE position = $1 AND outcome = 'ALLOWED' FOR UPDATE`, [position])) as { result: string }[];
+          if (!row) return 'no-such-allowed-entry';
+          if (row.result) return 'already-recorded';
+          await tx.append(auditStream, 'any', [{ type: 'AuditResultRecorded', data: { position, result, message, time: now.toISOString() } }]);
+          await tx.query(`UPDATE "${store.schema}".audit_events SET result = $2, result_message = $3 WHERE position = $1`, [position, result, message]);
+          return 'recorded';
+        });
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= 20) throw error;
       }
@@ -201,8 +233,9 @@ export class IdentityRepository implements OnModuleInit {
       `SELECT * FROM "${store.schema}".audit_events
         WHERE position > $1 AND ($2::text IS NULL OR subject = $2) AND ($3::text IS NULL OR operation LIKE $3) AND ($4::text IS NULL OR team = $4)
           AND ($5::text IS NULL OR pipeline = $5) AND ($6::text IS NULL OR outcome = $6) AND ($7::timestamptz IS NULL OR time >= $7) AND ($8::timestamptz IS NULL OR time < $8)
+          AND ($10::text IS NULL OR result = $10)
         ORDER BY position LIMIT $9`,
-      [f.afterPosition, f.subject ?? null, operation, f.team ?? null, f.pipeline ?? null, f.outcome ?? null, f.after ?? null, f.before ?? null, f.limit],
+      [f.afterPosition, f.subject ?? null, operation, f.team ?? null, f.pipeline ?? null, f.outcome ?? null, f.after ?? null, f.before ?? null, f.limit, f.result ?? null],
     )) as Record<string, any>[];
     return rows.map((r) => ({
       position: Number(r.position),
@@ -215,6 +248,8 @@ export class IdentityRepository implements OnModuleInit {
       outcome: r.outcome,
       message: r.message,
       service: r.service,
+      result: r.result,
+      resultMessage: r.result_message,
     }));
   }
 }
