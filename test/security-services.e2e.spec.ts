@@ -129,6 +129,29 @@ describe('authorization of artifact, job-worker and notification (real processes
     expect(wrong).toEqual([]);
   });
 
+  it('adds to the audit entries of artifact calls how each ended: an upload stored, an upload refused for its digest, a delete of nothing', async () => {
+    const execution = randomUUID();
+    await uploadTo(pipeline, execution);
+    const mismatch = await services
+      .upload({ pipelineExecutionId: execution, pipelineName: pipeline, actionName: 'Build', name: 'mismatch', expectedSha256: '0'.repeat(64) }, bytesA, rootToken())
+      .catch((error: { code: number }) => error);
+    expect(mismatch).toMatchObject({ code: status.DATA_LOSS });
+    await expect(services.call('ArtifactService', 'DeleteArtifact', { artifactId: randomUUID() }, rootToken())).rejects.toMatchObject({ code: status.NOT_FOUND });
+
+    const list = (request: object) => services.call('IdentityService', 'ListAuditEvents', request, rootToken());
+    const results = async () => {
+      const uploads = (await list({ pipeline, operation: 'UploadArtifact', maxResults: 1000 })).events.slice(-2);
+      const deletes = (await list({ subject: services.root, operation: 'DeleteArtifact', maxResults: 1000 })).events.slice(-1);
+      return [...uploads, ...deletes].map((e: any) => [e.operation, e.result]);
+    };
+    await eventually('the results of the artifact calls', async () => ((await results()).every(([, result]: string[]) => result !== '') ? true : undefined));
+    expect(await results()).toEqual([
+      ['ArtifactService/UploadArtifact', 'OK'],
+      ['ArtifactService/UploadArtifact', 'DATA_LOSS'],
+      ['ArtifactService/DeleteArtifact', 'NOT_FOUND'],
+    ]);
+  });
+
   describe('isolation of team B from team A', () => {
     const download = (artifactId: string, token: string) => services.stream('ArtifactService', 'DownloadArtifact', { artifactId }, token);
     const logOf = (jobId: string, token: string) => services.stream('JobLogService', 'GetJobLogs', { jobId }, token);

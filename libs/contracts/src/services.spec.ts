@@ -57,6 +57,7 @@ const operations: Record<ServiceName, string[]> = {
     'RevokeApiToken',
     'WhoAmI',
     'Authorize',
+    'RecordOperationResult',
     'ListAuditEvents',
   ],
   SecretService: ['PutSecret', 'DeleteSecret', 'ListSecrets', 'ResolveJobSecrets'],

@@ -228,38 +228,44 @@ export class GrpcAuthGuard implements CanActivate {
   }
 }
 
+let recordResultLate: ((auditPosition: number, result: string, message: string) => void) | undefined;
+
 /**
- * Reports how each audited call ended (OK or its gRPC status name) to the decider, which adds it to
- * the call's audit entry. Runs after the guard, so the decision is on the metadata. A call authorized
- * on its first message (UploadArtifact) is decided inside the handler: its entry gets no result.
- * Reporting never delays or fails the call: a lost report leaves the result empty, and is logged.
+ * How an audited call ended (nothing, or the error it failed with), for its audit entry: OK or the
+ * gRPC status name, and the error's message. The interceptor calls it for every call; a call that
+ * authorized itself (authorizeFirstMessage) calls it once it has answered. Without an audit entry
+ * (an allowed read, auth off) it does nothing.
+ */
+export function reportCallResult(metadata: Metadata | undefined, error?: unknown): void {
+  const auditPosition = callerAccess(metadata)?.auditPosition;
+  if (auditPosition === undefined || !recordResultLate) return;
+  if (error === undefined) return recordResultLate(auditPosition, 'OK', '');
+  const { code, message } = toGrpcError(error);
+  recordResultLate(auditPosition, GrpcStatus[code] ?? String(code), message);
+}
+
+/**
+ * Reports how each audited call ended to the decider, which adds it to the call's audit entry. Runs
+ * after the guard, so the decision is on the metadata. Reporting never delays or fails the call: a
+ * lost report leaves the result empty, and is logged.
  */
 @Injectable()
 export class AuditResultInterceptor implements NestInterceptor {
   private readonly logger = new Logger('auth');
 
-  constructor(private readonly decider: () => AccessDecider) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const auditPosition = context.getType() === 'rpc' ? callerAccess(callParts(context).metadata)?.auditPosition : undefined;
-    if (auditPosition === undefined) return next.handle();
-    let reported = false;
-    const report = (result: string, message: string) => {
-      if (reported) return;
-      reported = true;
-      this.decider()
+  constructor(decider: () => AccessDecider) {
+    // One per process (runService): calls that authorize late report through it too (reportCallResult).
+    recordResultLate = (auditPosition, result, message) =>
+      void decider()
         .recordResult(auditPosition, result, message)
         .catch((error: Error) => this.logger.warn(`the result ${result} of audit entry ${auditPosition} was not recorded: ${error.message}`));
-    };
-    return next.handle().pipe(
-      tap({
-        complete: () => report('OK', ''),
-        error: (error: unknown) => {
-          const { code, message } = toGrpcError(error);
-          report(GrpcStatus[code] ?? String(code), message);
-        },
-      }),
-    );
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const { metadata } = context.getType() === 'rpc' ? callParts(context) : { metadata: undefined };
+    // A call authorized on its first message is decided inside its handler, which reports itself.
+    if (callerAccess(metadata)?.auditPosition === undefined) return next.handle();
+    return next.handle().pipe(tap({ complete: () => reportCallResult(metadata), error: (error: unknown) => reportCallResult(metadata, error) }));
   }
 }
 

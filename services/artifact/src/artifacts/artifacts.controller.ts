@@ -3,7 +3,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { GrpcMethod, GrpcStreamCall } from '@nestjs/microservices';
 import { Metadata, sendUnaryData, ServerReadableStream, ServerWritableStream, status } from '@grpc/grpc-js';
 import { artifactV1, timestampFromDate } from '@pipewright/contracts';
-import { authorizeFirstMessage, callerAccess, toGrpcError } from '@pipewright/service-kit';
+import { authorizeFirstMessage, callerAccess, reportCallResult, toGrpcError } from '@pipewright/service-kit';
 import { randomUUID } from 'node:crypto';
 import { from, ignoreElements, Observable } from 'rxjs';
 import { ArtifactCursor, ArtifactRecord } from './artifact-repository';
@@ -98,11 +98,13 @@ export class ArtifactsController {
       const artifact = newArtifact(metadata);
       const record = await this.handler.upload(artifact, upload.content, randomUUID(), new Date(), upload.cancelled);
       callback(null, { artifact: toMessage(record) });
+      reportCallResult(call.metadata);
     } catch (error) {
       upload.content.destroy();
       const grpcError = toGrpcError(error);
       if (grpcError.code === status.INTERNAL) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       callback(grpcError);
+      reportCallResult(call.metadata, error);
     }
   }
 
