@@ -15,6 +15,7 @@ import { executionDecider } from '@pipewright/execution-domain';
 import { executionEvents, loadExecution } from '../services/orchestrator/src/executions/streams';
 import { noOpPipeline, Orchestration } from '../services/orchestrator/test/crash-services';
 import { CompletingWorker } from '../services/orchestrator/test/crash-worker';
+import { cpuSeconds, machineBusySeconds } from './lib/cpu';
 import { ENGINE_TIMING_PREFIX, EngineTiming } from './lib/engine-timing';
 import { STATEMENT_COUNT_PREFIX } from './lib/statement-count';
 import { insertCommitRate, kafkaRoundTrips } from './lib/floors';
@@ -36,18 +37,6 @@ const SERIAL = [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 
 const LAST_ACTION = 'S4R5A1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const epochMs = () => performance.timeOrigin + performance.now();
-
-/** CPU seconds a process has used so far (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
-/** Busy CPU seconds of the whole machine so far (all cores), from /proc/stat. */
-function machineBusySeconds(): number {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  return (user + nice + system + irq + softirq + steal) / 100;
-}
 
 /** The processes sharing the machine during a throughput window, by what they are. */
 function processGroups(orchestration: Orchestration): Record<string, number[]> {
