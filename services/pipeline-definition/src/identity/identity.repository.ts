@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { StreamVersionConflict } from '@pipewright/event-store';
+import { StreamVersionConflict, type EventStoreTransaction } from '@pipewright/event-store';
 import { Identity, IdentityKind, RoleBinding, Role, StoredApiToken } from '@pipewright/security';
 import { ServiceInfrastructure } from '@pipewright/service-kit';
 
@@ -183,24 +183,17 @@ export class IdentityRepository implements OnModuleInit {
     return new Map(rows.map((r) => [r.pipeline, r.team]));
   }
 
-  /** Appends to the audit stream and its read model in one transaction; concurrent appends retry. Resolves the entry's position. */
+  /** Appends to the audit stream and its read model in one transaction. Resolves the entry's position. */
   async appendAudit(event: NewAuditEvent, now: Date): Promise<number> {
-    const store = await this.store();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await store.transaction(async (tx) => {
-          const { lastPosition } = await tx.append(auditStream, 'any', [{ type: 'AuditRecorded', data: { ...event, time: now.toISOString() } }]);
-          await tx.query(
-            `INSERT INTO "${store.schema}".audit_events (position, time, subject, kind, operation, team, pipeline, source_address, outcome, message, service)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [lastPosition, now, event.identity?.subject ?? '', event.identity?.kind ?? '', event.operation, event.team ?? '', event.pipeline ?? '', event.sourceAddress, event.outcome, event.message, event.service],
-          );
-          return Number(lastPosition);
-        });
-      } catch (error) {
-        if (!(error instanceof StreamVersionConflict) || attempt >= 20) throw error;
-      }
-    }
+    return this.auditTransaction(async (tx, schema) => {
+      const { lastPosition } = await tx.append(auditStream, 'any', [{ type: 'AuditRecorded', data: { ...event, time: now.toISOString() } }]);
+      await tx.query(
+        `INSERT INTO "${schema}".audit_events (position, time, subject, kind, operation, team, pipeline, source_address, outcome, message, service)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [lastPosition, now, event.identity?.subject ?? '', event.identity?.kind ?? '', event.operation, event.team ?? '', event.pipeline ?? '', event.sourceAddress, event.outcome, event.message, event.service],
+      );
+      return Number(lastPosition);
+    });
   }
 
   /**
@@ -209,17 +202,22 @@ export class IdentityRepository implements OnModuleInit {
    * concurrent ones.
    */
   async recordAuditResult(position: number, result: string, message: string, now: Date): Promise<AuditResultRecording> {
+    return this.auditTransaction(async (tx, schema) => {
+      const [row] = (await tx.query(`SELECT result FROM "${schema}".audit_events WHERE position = $1 AND outcome = 'ALLOWED' FOR UPDATE`, [position])) as { result: string }[];
+      if (!row) return 'no-such-allowed-entry';
+      if (row.result) return 'already-recorded';
+      await tx.append(auditStream, 'any', [{ type: 'AuditResultRecorded', data: { position, result, message, time: now.toISOString() } }]);
+      await tx.query(`UPDATE "${schema}".audit_events SET result = $2, result_message = $3 WHERE position = $1`, [position, result, message]);
+      return 'recorded';
+    });
+  }
+
+  /** One write to the audit stream and its read model; appends racing for the stream's end are redone. */
+  private async auditTransaction<T>(work: (tx: EventStoreTransaction, schema: string) => Promise<T>): Promise<T> {
     const store = await this.store();
     for (let attempt = 0; ; attempt++) {
       try {
-        return await store.transaction(async (tx) => {
-          const [row] = (await tx.query(`SELECT result FROM "${store.schema}".audit_events WHERE position = $1 AND outcome = 'ALLOWED' FOR UPDATE`, [position])) as { result: string }[];
-          if (!row) return 'no-such-allowed-entry';
-          if (row.result) return 'already-recorded';
-          await tx.append(auditStream, 'any', [{ type: 'AuditResultRecorded', data: { position, result, message, time: now.toISOString() } }]);
-          await tx.query(`UPDATE "${store.schema}".audit_events SET result = $2, result_message = $3 WHERE position = $1`, [position, result, message]);
-          return 'recorded';
-        });
+        return await store.transaction((tx) => work(tx, store.schema));
       } catch (error) {
         if (!(error instanceof StreamVersionConflict) || attempt >= 20) throw error;
       }
