@@ -100,20 +100,34 @@ export class KafkaMessaging {
     if (options.topics.length === 0) throw new TypeError('subscribe needs at least one topic');
     const configured = new Map((this.options.topics ?? []).map((spec) => [spec.name, spec.partitions]));
     const partitions = this.options.defaultPartitions ?? defaultPartitions();
-    await this.ensureTopics([
-      ...options.topics.map((name) => ({ name, partitions: configured.get(name) ?? partitions })),
-      ...options.topics.map((name) => ({ name: deadLetterTopic(name, options.groupId), partitions: DEAD_LETTER_PARTITIONS })),
-    ]);
-    if (!(options.fromBeginning ?? startFromBeginning())) await this.pinStartAtEnd(options.groupId, options.topics);
-    const subscription = new ConsumerSubscription(this.kafka, this.producer, this.logger, options, (closed) => this.subscriptions.delete(closed));
-    this.subscriptions.add(subscription);
+    // A start that hangs inside kafkajs (seen once on a shared broker) leaves a service unready with
+    // nothing in its log: this says where each group waits, until subscribe() returns.
+    let phase = () => 'creating its topics';
+    const began = Date.now();
+    const stillStarting = setInterval(() => {
+      const seconds = Math.round((Date.now() - began) / 1000);
+      this.logger.warn({ groupId: options.groupId, waitingOn: phase(), seconds }, `consumer group ${options.groupId} still starting after ${seconds} s: ${phase()}`);
+    }, options.stillStartingLogMs ?? 30_000);
     try {
-      await subscription.start();
-    } catch (error) {
-      this.subscriptions.delete(subscription);
-      throw error;
+      await this.ensureTopics([
+        ...options.topics.map((name) => ({ name, partitions: configured.get(name) ?? partitions })),
+        ...options.topics.map((name) => ({ name: deadLetterTopic(name, options.groupId), partitions: DEAD_LETTER_PARTITIONS })),
+      ]);
+      phase = () => "committing its start at the topics' ends";
+      if (!(options.fromBeginning ?? startFromBeginning())) await this.pinStartAtEnd(options.groupId, options.topics);
+      const subscription = new ConsumerSubscription(this.kafka, this.producer, this.logger, options, (closed) => this.subscriptions.delete(closed));
+      phase = () => subscription.phase;
+      this.subscriptions.add(subscription);
+      try {
+        await subscription.start();
+      } catch (error) {
+        this.subscriptions.delete(subscription);
+        throw error;
+      }
+      return subscription;
+    } finally {
+      clearInterval(stillStarting);
     }
-    return subscription;
   }
 
   /** The lag of this client's consumer groups on their topics' partitions (for the consumer-lag gauge). */

@@ -55,6 +55,8 @@ export interface SubscribeOptions {
    * member goes on joining (a dead member's session can hold a rebalance for 30 s).
    */
   joinWaitMs?: number;
+  /** While subscribe() has not returned, a warning names the step it waits on every this often (default 30 s). */
+  stillStartingLogMs?: number;
 }
 
 export interface Subscription {
@@ -104,6 +106,8 @@ export class ConsumerSubscription implements Subscription {
   private replacing = false;
   /** Disconnects of replaced consumers, which may never end: close() waits a little for them. */
   private readonly abandoned = new Set<Promise<unknown>>();
+  /** What start() waits on now, for the still-starting warning. */
+  phase = 'not started';
 
   constructor(
     private readonly kafka: Kafka,
@@ -142,9 +146,12 @@ export class ConsumerSubscription implements Subscription {
    * then counts as failed. A healthy join waits at most for a dead member's session (30 s).
    */
   private async runConsumer(consumer: Consumer): Promise<void> {
+    this.phase = 'connecting its consumer';
     await consumer.connect();
+    this.phase = 'subscribing to its topics';
     // A topic created a moment ago (by another process) may have no leader yet: a retriable error.
     await retry(() => consumer.subscribe({ topics: [...this.topics], fromBeginning: this.options.fromBeginning ?? startFromBeginning() }), { attempts: 10, retryable: isRetriable });
+    this.phase = 'joining the group (consumer.run)';
     const running = consumer.run(this.runConfig(consumer));
     running.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -210,6 +217,7 @@ export class ConsumerSubscription implements Subscription {
       void this.replaceConsumer('it did not start in time');
       return;
     }
+    this.phase = 'waiting for the first fetch';
     if (!(await ready)) this.logger.warn({ groupId: this.groupId, joinWaitMs }, `consumer group ${this.groupId} has not joined yet; going on while it joins`);
   }
 

@@ -68,6 +68,27 @@ describe('KafkaMessaging start', () => {
     }
   });
 
+  it('while a subscribe waits, warns which step it waits on, and stops once it has returned', async () => {
+    const { logger, lines } = collectingLogger();
+    const topic = uniqueName('slow-start');
+    const messaging = newMessaging({ logger, topics: [{ name: topic, partitions: 1 }] });
+    const stillStarting = () => lines().filter((line) => String(line.msg).includes('still starting'));
+    try {
+      await messaging.start();
+      // A new group's join and first (empty, 1 s long-poll) fetch alone outlast 100 ms.
+      const subscription = await messaging.subscribe({ groupId: uniqueName('slow-start'), topics: [topic], handler: async () => undefined, stillStartingLogMs: 100 });
+      const seen = stillStarting();
+      expect(seen.length).toBeGreaterThan(0);
+      const phases = ['creating its topics', "committing its start at the topics' ends", 'connecting its consumer', 'subscribing to its topics', 'joining the group (consumer.run)', 'waiting for the first fetch'];
+      for (const line of seen) expect(phases).toContain(line.waitingOn);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(stillStarting()).toHaveLength(seen.length);
+      await subscription.close();
+    } finally {
+      await messaging.close();
+    }
+  });
+
   it('refuses to publish before start and after close', async () => {
     const messaging = newMessaging();
     await expect(messaging.publish('any', [])).rejects.toThrow(MessagingNotRunning);
