@@ -121,8 +121,6 @@ export class RemoteAccessDecider implements AccessDecider {
     if (cached && cached.until > Date.now()) return cached.decision;
     const metadata = new Metadata();
     if (call.token) metadata.set('authorization', `Bearer ${call.token}`);
-    const own = serviceToken();
-    if (own) metadata.set(serviceAuthorizationKey, `Bearer ${own}`);
     const request: securityV1.AuthorizeRequest = {
       operation: `${call.service}/${call.method}`,
       team: call.resource.team ?? '',
@@ -132,11 +130,7 @@ export class RemoteAccessDecider implements AccessDecider {
       jobId: call.resource.jobId ?? '',
       nonce: call.resource.nonce ?? '',
     };
-    const response = await new Promise<securityV1.AuthorizeResponse>((resolve, reject) =>
-      (this.client.stub as any).Authorize(request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null, value: securityV1.AuthorizeResponse) =>
-        error ? reject(error) : resolve(value),
-      ),
-    ).catch((error: { details?: string; message?: string }) => {
+    const response = await this.ask<securityV1.AuthorizeResponse>('Authorize', request, metadata).catch((error: { details?: string; message?: string }) => {
       throw new RpcException({ code: GrpcStatus.UNAVAILABLE, message: `cannot reach the identity service to authorize this call: ${error.details ?? error.message}` });
     });
     const grant = response.identity?.job;
@@ -163,12 +157,16 @@ export class RemoteAccessDecider implements AccessDecider {
   }
 
   async recordResult(auditPosition: number, result: string, message: string): Promise<void> {
-    const metadata = new Metadata();
+    const request: securityV1.RecordOperationResultRequest = { auditPosition: String(auditPosition), result, message };
+    await this.ask('RecordOperationResult', request);
+  }
+
+  /** One IdentityService call, this service proving itself beside what `metadata` carries (the caller's token). */
+  private ask<Res>(method: 'Authorize' | 'RecordOperationResult', request: object, metadata = new Metadata()): Promise<Res> {
     const own = serviceToken();
     if (own) metadata.set(serviceAuthorizationKey, `Bearer ${own}`);
-    const request: securityV1.RecordOperationResultRequest = { auditPosition: String(auditPosition), result, message };
-    await new Promise<void>((resolve, reject) =>
-      (this.client.stub as any).RecordOperationResult(request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null) => (error ? reject(error) : resolve())),
+    return new Promise<Res>((resolve, reject) =>
+      (this.client.stub as any)[method](request, metadata, { deadline: Date.now() + 10_000 }, (error: Error | null, value: Res) => (error ? reject(error) : resolve(value))),
     );
   }
 
