@@ -33,6 +33,9 @@ export interface OutgoingEvent {
 
 type State = 'new' | 'starting' | 'running' | 'closed';
 
+/** A healthy admin.setOffsets joins an empty group and fetches once: well under a second here. */
+const SET_OFFSETS_LIMIT_MS = 15_000;
+
 /**
  * Pipewright's Kafka client, usable with or without Nest: start() connects (with retries) and creates
  * topics, publish() sends CloudEvents through an idempotent producer, subscribe() runs consumer
@@ -189,7 +192,7 @@ export class KafkaMessaging {
         const ends = (await this.admin.fetchTopicOffsets(topic)).filter((p) => unset.has(p.partition));
         if (ends.length !== unset.size) throw new Error(`the end offsets of ${topic} are not known yet`);
         try {
-          await this.admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+          await this.setOffsetsBounded(groupId, topic, ends.map((p) => ({ partition: p.partition, offset: p.high })));
         } catch (error) {
           // Another member is active: the group is already positioned and committing.
           if ((error as { type?: string }).type !== 'UNKNOWN_MEMBER_ID' && !/member|rebalanc|group/i.test(String((error as Error).message))) throw error;
@@ -197,6 +200,31 @@ export class KafkaMessaging {
         }
       }
     }, { attempts: 10, signal: this.shutdown.signal });
+  }
+
+  /**
+   * kafkajs' admin.setOffsets joins the group with a hidden consumer on the admin's connections and
+   * resolves on its first fetch. When that consumer crashes while joining (a TypeError inside kafkajs
+   * on fresh topics, seen in CI), it disconnects those connections and setOffsets never settles: the
+   * service hung in boot for good. So each commit gets an admin client of its own and a time bound;
+   * past it the attempt fails and pinStartAtEnd tries again.
+   */
+  private async setOffsetsBounded(groupId: string, topic: string, partitions: { partition: number; offset: string }[]): Promise<void> {
+    const admin = this.kafka.admin();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await admin.connect();
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`committing the start offsets of group ${groupId} on ${topic} did not finish within ${SET_OFFSETS_LIMIT_MS} ms`)), SET_OFFSETS_LIMIT_MS);
+      });
+      const setting = admin.setOffsets({ groupId, topic, partitions });
+      setting.catch(() => undefined); // it may still fail after the bound; the race below reports it otherwise
+      await Promise.race([setting, late]);
+    } finally {
+      clearTimeout(timer);
+      // Not awaited: after such a crash the disconnect may wait on a request that never ends.
+      void admin.disconnect().catch(() => undefined);
+    }
   }
 
   private assertRunning(): void {
