@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueryRunner } from 'typeorm';
+import { Doorbell } from './doorbell';
 import { errorText } from './errors';
 import { checkpointOf } from './reads';
 import { lockKey } from './schema';
@@ -25,8 +25,8 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private running = false;
-  private notified = false;
-  private wake: (() => void) | undefined;
+  /** Rung by the outbox trigger's NOTIFY. */
+  private readonly notifications = new Doorbell();
   private stopSignal = new AbortController();
   private loop: Promise<void> | undefined;
   private current: Checkpoint = START;
@@ -76,11 +76,6 @@ export class OutboxRelay {
     this.loop = undefined;
   }
 
-  private signal(): void {
-    this.notified = true;
-    this.wake?.();
-  }
-
   private async run(): Promise<void> {
     let backoffMs = 100;
     while (this.running) {
@@ -100,7 +95,7 @@ export class OutboxRelay {
     const t = this.store.tables;
     const runner = this.store.dataSource.createQueryRunner();
     const client = await runner.connect();
-    const onNotification = () => this.signal();
+    const onNotification = () => this.notifications.ring();
     client.on('notification', onNotification);
     try {
       await runner.query(`LISTEN "${t.outboxChannel}"`);
@@ -126,7 +121,7 @@ export class OutboxRelay {
     const t = this.store.tables;
     let heldBackMs = 1;
     while (this.running) {
-      this.notified = false;
+      this.notifications.clear();
       const rows = await runner.query(
         `SELECT position, transaction_id, topic, key, value, headers, enqueued_at FROM ${t.outbox}
           WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
@@ -165,16 +160,7 @@ export class OutboxRelay {
 
   /** Sleeps up to `ms`; stop ends it, and so does a notification when `wakeOnNotify`. */
   private async pause(ms: number, wakeOnNotify = true): Promise<void> {
-    if (!this.running || (wakeOnNotify && this.notified)) return;
-    const notified = new AbortController();
-    if (wakeOnNotify) this.wake = () => notified.abort();
-    try {
-      await sleep(ms, undefined, { signal: AbortSignal.any([this.stopSignal.signal, notified.signal]) });
-    } catch {
-      // woken
-    } finally {
-      this.wake = undefined;
-    }
+    if (this.running) await this.notifications.wait(ms, this.stopSignal.signal, wakeOnNotify);
   }
 }
 

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { Doorbell } from './doorbell';
 import { errorText } from './errors';
 import { checkpointOf, readAll } from './reads';
 import { lockKey } from './schema';
@@ -20,7 +20,13 @@ export interface Projection {
 
 export interface ProjectionRunnerOptions {
   batchSize?: number;
+  /** How often the background runner looks when nothing wakes it. */
   pollIntervalMs?: number;
+  /**
+   * After a wake, how long it waits before it looks, so a burst of commits costs one catch-up; also
+   * how soon it looks again at events that an older, still running transaction holds back.
+   */
+  wakeDelayMs?: number;
 }
 
 /**
@@ -30,6 +36,8 @@ export interface ProjectionRunnerOptions {
 export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
+  private readonly wakeDelayMs: number;
+  private readonly appended = new Doorbell();
   private running = false;
   private loop: Promise<void> | undefined;
   private stopSignal = new AbortController();
@@ -40,16 +48,12 @@ export class ProjectionRunner {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.wakeDelayMs = options.wakeDelayMs ?? 20;
   }
 
   /** Applies every event readable now; returns how many it applied. */
   async catchUp(projection: Projection): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const applied = await this.applyBatch(projection);
-      total += applied;
-      if (applied < this.batchSize) return total;
-    }
+    return (await this.follow(projection)).applied;
   }
 
   /** Drops the read model and replays the log from the start into it. */
@@ -68,21 +72,34 @@ export class ProjectionRunner {
     return row ? checkpointOf(row) : undefined;
   }
 
-  /** Keeps the projections caught up in the background until `stop`. */
+  /**
+   * Keeps the projections caught up in the background until `stop`: it looks when woken (see
+   * `wake`), and every `pollIntervalMs` for appends nobody announced (another process's).
+   */
   start(projections: readonly Projection[]): void {
     if (this.running) return;
     this.running = true;
     this.stopSignal = new AbortController();
+    const stop = this.stopSignal.signal;
     this.loop = (async () => {
       while (this.running) {
+        this.appended.clear();
+        let heldBack = false;
         for (const projection of projections) {
-          await this.catchUp(projection).catch((error) =>
+          const followed = await this.follow(projection).catch((error) =>
             this.store.logger.error({ projection: projection.name, error: errorText(error) }, 'projection failed; retrying'),
           );
+          heldBack ||= followed?.heldBack ?? false;
         }
-        await sleep(this.pollIntervalMs, undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
+        // Held back: the transaction holding them may announce nothing, so look again soon.
+        if (heldBack || (await this.appended.wait(this.pollIntervalMs, stop))) await this.appended.wait(this.wakeDelayMs, stop, false);
       }
     })();
+  }
+
+  /** Announces committed appends: the background runner looks (after `wakeDelayMs`) instead of waiting for its poll. */
+  wake(): void {
+    this.appended.ring();
   }
 
   async stop(): Promise<void> {
@@ -91,8 +108,18 @@ export class ProjectionRunner {
     await this.loop;
   }
 
-  private async applyBatch(projection: Projection): Promise<number> {
-    let applied: number;
+  /** Applies every event readable now; `heldBack` when the log holds more that is not readable yet. */
+  private async follow(projection: Projection): Promise<{ applied: number; heldBack: boolean }> {
+    let applied = 0;
+    for (;;) {
+      const batch = await this.applyBatch(projection);
+      applied += batch.applied;
+      if (batch.applied < this.batchSize) return { applied, heldBack: batch.heldBack };
+    }
+  }
+
+  private async applyBatch(projection: Projection): Promise<{ applied: number; heldBack: boolean }> {
+    let applied: { applied: number; heldBack: boolean };
     try {
       applied = await this.applyInTransaction(projection);
     } catch (error) {
@@ -103,7 +130,7 @@ export class ProjectionRunner {
     return applied;
   }
 
-  private applyInTransaction(projection: Projection): Promise<number> {
+  private applyInTransaction(projection: Projection): Promise<{ applied: number; heldBack: boolean }> {
     const t = this.store.tables;
     return this.store.transaction(async (tx) => {
       await this.lock(tx, projection);
@@ -121,7 +148,13 @@ export class ProjectionRunner {
           [projection.name, checkpoint.transactionId, checkpoint.position],
         );
       }
-      return events.length;
+      if (events.length === this.batchSize) return { applied: events.length, heldBack: false };
+      // Committed events that an older, still running transaction keeps from being read yet.
+      const [{ held }] = await tx.query(`SELECT EXISTS (SELECT 1 FROM ${t.events} WHERE (transaction_id, position) > ($1::xid8, $2::bigint)) AS held`, [
+        checkpoint.transactionId,
+        checkpoint.position,
+      ]);
+      return { applied: events.length, heldBack: held };
     });
   }
 

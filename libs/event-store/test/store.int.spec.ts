@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { testEnv, uniqueName } from '@pipewright/testing';
+import { eventually, testEnv, uniqueName } from '@pipewright/testing';
 import { EventTooLarge, isDeadlock, openEventStore, PostgresUnreachable, ProjectionRunner, StreamVersionConflict, UnknownEventType, type EventStore, type Projection } from '../src';
 
 jest.setTimeout(60_000);
@@ -261,6 +261,48 @@ describe('projections', () => {
     expect(replayed).toBe(all.length);
     expect(await snapshot()).toEqual(live);
     expect(await runner.checkpoint(projection.name)).toEqual({ transactionId: all.at(-1)!.transactionId, position: all.at(-1)!.position });
+  });
+  it('the background runner follows a wake at once, and soon after, what an older transaction held back', async () => {
+    const counted = `"${schema}".woken_counts`;
+    await store.query(`CREATE TABLE ${counted} (stream_id text PRIMARY KEY, events int NOT NULL)`);
+    const woken: Projection = {
+      name: 'woken-counts',
+      reset: async (tx) => void (await tx.query(`TRUNCATE ${counted}`)),
+      apply: async (event, tx) =>
+        void (await tx.query(`INSERT INTO ${counted} (stream_id, events) VALUES ($1, 1) ON CONFLICT (stream_id) DO UPDATE SET events = ${counted}.events + 1`, [event.streamId])),
+    };
+    const applied = (stream: string) => async () => ((await store.query(`SELECT 1 FROM ${counted} WHERE stream_id = $1`, [stream])).length === 1 ? true : undefined);
+    // Its poll is far beyond the test's timeout: only a wake, or looking again at held-back events, can apply them.
+    const runner = new ProjectionRunner(store, { pollIntervalMs: 600_000, wakeDelayMs: 20 });
+    runner.start([woken]);
+    try {
+      const announced = `execution-${randomUUID()}`;
+      await store.append(announced, 'no_stream', [started(1)]);
+      runner.wake();
+      await eventually('the woken runner applied the append', applied(announced), 10_000, 20);
+
+      let commitOlder!: () => void;
+      const olderMayCommit = new Promise<void>((resolve) => (commitOlder = resolve));
+      let olderHasItsId!: () => void;
+      const olderStarted = new Promise<void>((resolve) => (olderHasItsId = resolve));
+      const older = store.transaction(async (tx) => {
+        await tx.query(`SELECT pg_current_xact_id()`);
+        olderHasItsId();
+        await olderMayCommit;
+      });
+      await olderStarted;
+      const heldBack = `execution-${randomUUID()}`;
+      await store.append(heldBack, 'no_stream', [started(1)]);
+      runner.wake();
+      // Readable only once the older transaction ends, which announces nothing.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await applied(heldBack)()).toBeUndefined();
+      commitOlder();
+      await older;
+      await eventually('the runner applied the held-back append', applied(heldBack), 10_000, 20);
+    } finally {
+      await runner.stop();
+    }
   });
 });
 
