@@ -7,8 +7,11 @@ export const orchestratorSchema = (env: NodeJS.ProcessEnv = process.env) => env.
 export const consumerGroup = (name: 'job-events' | 'execution-requests', env: NodeJS.ProcessEnv = process.env) =>
   `${env.PIPEWRIGHT_ORCHESTRATOR_GROUP_PREFIX || 'orchestrator'}.${name}`;
 
-/** How often due timers are looked for; a timer fires at most this late while the process runs. */
-export const TIMER_POLL_MS = 250;
+/**
+ * How often the orchestrator looks for what no commit of its own announced: timers another
+ * instance scheduled (and did not live to fire), events another instance appended.
+ */
+export const UNANNOUNCED_POLL_MS = 5_000;
 
 /**
  * How long a job worker that has sent a heartbeat may stay silent before its attempt fails (and its

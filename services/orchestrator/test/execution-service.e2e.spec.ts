@@ -421,17 +421,50 @@ describe('ExecutionService (real pipeline-definition and orchestrator processes,
     });
   });
 
-  // Last: it restarts the orchestrator.
-  it('a retryPolicy backoff timer survives a restart of the orchestrator and dispatches the next attempt', async () => {
-    const name = uniqueName('orch_timer');
+  /** An execution whose BuildA failed its first attempt, with the retry's backoff timer scheduled. */
+  const retryScheduled = async (name: string, backoffSeconds: number) => {
     const pipeline = declaration(name, { approval: false, builds: ['BuildA'] });
-    pipeline.stages[1].actions[0].retryPolicy = { maxAttempts: 2, backoffSeconds: 5 };
+    pipeline.stages[1].actions[0].retryPolicy = { maxAttempts: 2, backoffSeconds };
     await pipelines.call('CreatePipeline', { pipeline });
     const { pipelineExecutionId: id } = await executions.call('StartPipelineExecution', { name });
     await runJob(name, 'Checkout');
     const first = await worker.job(name, 'BuildA');
     await worker.fail(first, 'flaky');
     await eventually('the retry scheduled in the log', async () => ((await executionEvents(store, id)).some((e) => e.type === 'ActionRetryScheduled') ? true : undefined));
+    return { id, first };
+  };
+
+  it('a timer no commit of this instance announced (as another instance writes it) fires on the unannounced poll', async () => {
+    const name = uniqueName('orch_elsewhere');
+    const { id } = await retryScheduled(name, 2);
+
+    // Taken away before it is due, so the wake-up its commit announced finds nothing, and written
+    // back after that, as another instance's commit would write it: nothing tells this instance.
+    const timers = `"${schema}".timers`;
+    const [timer] = await store.query(
+      `WITH taken AS (DELETE FROM ${timers} WHERE pipeline_execution_id = $1 AND payload->>'kind' = 'RetryBackoff' RETURNING *) SELECT * FROM taken`,
+      [id],
+    );
+    expect(timer).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, new Date(timer.fire_at).getTime() + 1_000 - Date.now())));
+    expect(worker.jobsOf(name, 'BuildA')).toHaveLength(1);
+    await store.query(`INSERT INTO ${timers} (timer_id, pipeline_execution_id, fire_at, payload) VALUES ($1, $2, $3, $4)`, [
+      timer.timer_id,
+      timer.pipeline_execution_id,
+      timer.fire_at,
+      timer.payload,
+    ]);
+    await eventually('the second attempt of BuildA', () => (worker.jobsOf(name, 'BuildA').length === 2 ? true : undefined), 30_000);
+    const second = worker.jobsOf(name, 'BuildA')[1];
+    await worker.acknowledge(second);
+    await worker.succeed(second);
+    await reaches(name, id, 'Succeeded');
+  });
+
+  // Last: it restarts the orchestrator.
+  it('a retryPolicy backoff timer survives a restart of the orchestrator and dispatches the next attempt', async () => {
+    const name = uniqueName('orch_timer');
+    const { id, first } = await retryScheduled(name, 5);
 
     expect(await orchestrator.stop()).toEqual({ code: 0, signal: null });
     orchestrator = startServiceProcess('orchestrator', orchestratorEnv);

@@ -228,6 +228,8 @@ function metadataOf(loaded: LoadedStream<ExecutionState, ExecutionEvent>) {
 
 /** Runs in a unit's transaction after its appends, for tables kept beside the log (e.g. the custom workers' job queue). */
 export type CommitHook = (unit: Unit) => Promise<void>;
+/** Told of a unit once its transaction committed; must not throw. */
+export type CommittedListener = (unit: Unit) => void;
 
 export interface RunOptions {
   /** Runs first in the transaction; false skips the work (a duplicate message, a timer already taken). */
@@ -268,6 +270,7 @@ export interface BatchItem extends RunOptions {
 export class ExecutionEngine {
   private readonly logger = new Logger('execution-engine');
   private readonly hooks: CommitHook[] = [];
+  private readonly committedListeners: CommittedListener[] = [];
   /** Folds of streams as committed, shared by every unit and read of this process. */
   readonly cache = new FoldCache();
 
@@ -279,8 +282,14 @@ export class ExecutionEngine {
     private readonly tables: ExecutionTables,
   ) {}
 
+  /** A hook that writes in the unit's transaction, after its events. */
   onCommit(hook: CommitHook): void {
     this.hooks.push(hook);
+  }
+
+  /** A listener told after each commit: followers of the log and of the timers look at once instead of polling. */
+  afterCommit(listener: CommittedListener): void {
+    this.committedListeners.push(listener);
   }
 
   async run(work: Work, options: RunOptions = {}): Promise<Unit | undefined> {
@@ -296,7 +305,7 @@ export class ExecutionEngine {
           await this.commit(unit);
           return unit;
         });
-        done?.committed();
+        if (done) this.committed(done);
         return done;
       } catch (error) {
         if (!retryable(error) || attempt >= MAX_CONFLICT_RETRIES) throw error;
@@ -330,7 +339,7 @@ export class ExecutionEngine {
           await this.commit(unit);
           return unit;
         });
-        unit.committed();
+        this.committed(unit);
         for (const report of refusals) report();
         return;
       } catch (error) {
@@ -339,6 +348,11 @@ export class ExecutionEngine {
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
       }
     }
+  }
+
+  private committed(unit: Unit): void {
+    unit.committed();
+    for (const listener of this.committedListeners) listener(unit);
   }
 
   /** Another writer moved a stream on: its cached fold is stale, the next try reads it. */

@@ -61,13 +61,16 @@ export class ExecutionTables implements OnModuleInit {
     );
   }
 
-  async due(now: Date, limit: number): Promise<DueTimer[]> {
+  /** Up to `limit` timers due at `now`, earliest first, and when the next one is due (past when more are due now). */
+  async due(now: Date, limit: number): Promise<{ due: DueTimer[]; nextFireAt?: Date }> {
     const store = await this.infrastructure.store();
     const rows = await store.query<{ timer_id: string; pipeline_execution_id: string; fire_at: Date; payload: TimerPayload }>(
-      `SELECT timer_id, pipeline_execution_id, fire_at, payload FROM ${this.timers} WHERE fire_at <= $1 ORDER BY fire_at LIMIT $2`,
-      [now, limit],
+      `SELECT timer_id, pipeline_execution_id, fire_at, payload FROM ${this.timers} ORDER BY fire_at LIMIT $1`,
+      [limit + 1],
     );
-    return rows.map((r) => ({ timerId: r.timer_id, pipelineExecutionId: r.pipeline_execution_id, fireAt: r.fire_at, payload: r.payload }));
+    const timers = rows.map((r) => ({ timerId: r.timer_id, pipelineExecutionId: r.pipeline_execution_id, fireAt: r.fire_at, payload: r.payload }));
+    const due = timers.slice(0, limit).filter((timer) => timer.fireAt <= now);
+    return { due, nextFireAt: timers[due.length]?.fireAt };
   }
 
   /** Takes a due timer for this transaction; false when another instance took it or it was moved. */
