@@ -15,7 +15,7 @@ import { Client } from 'pg';
 import { freePort, uploadArtifact } from '../services/artifact/test/artifact-calls';
 import { aesGcmRate, cachedReadRate, directReadRate, mbPerSecond, sha256Rate, writeFsyncRate } from './lib/byte-floors';
 import { startGrpcFloor } from './lib/grpc-floor';
-import { benchEnv, benchName } from './lib/infra';
+import { benchEnv, benchName, withMallocTuning } from './lib/infra';
 import { storeRates } from './lib/store-floor';
 import { printTable, writeResults, type BenchRow } from './lib/report';
 import { nowMs, percentile } from './lib/stats';
@@ -70,6 +70,7 @@ async function transfer(service: ArtifactService, content: Buffer, round: number
 const median = (values: number[]) => percentile(values, 50);
 
 async function main(): Promise<void> {
+  withMallocTuning();
   const env = benchEnv();
   const database = benchName('bench_artifact');
   const admin = new Client({ connectionString: env.databaseUrl });

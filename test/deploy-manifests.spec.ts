@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { serviceDefaults } from '@pipewright/service-kit';
+import { MALLOC_TUNING, serviceDefaults } from '@pipewright/service-kit';
 
 const root = join(__dirname, '..');
 
@@ -28,5 +28,11 @@ describe('deploy/ manifests', () => {
       expect(container.readinessProbe.httpGet.path).toBe('/readyz');
       expect(service.spec.ports[0].port).toBe(port);
     }
+  });
+
+  it('the image runs every service with the malloc settings service processes get', () => {
+    const env = readFileSync(join(root, 'deploy/Dockerfile'), 'utf8').match(/^ENV (.*)$/m)![1];
+    const settings = Object.fromEntries(env.split(/\s+/).map((pair) => pair.split('=')));
+    expect(settings).toMatchObject(MALLOC_TUNING);
   });
 });

@@ -18,10 +18,24 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * glibc malloc settings every Pipewright process runs with; deploy/Dockerfile sets the same, and
+ * docs/operations.md ("Memory allocator") says why. Streams move 1 MiB buffers (gRPC messages, AES
+ * frames). By default glibc serves each one from a fresh mmap, or trims the heap back to the OS
+ * as soon as GC frees a few, so every MiB costs 256 page faults on zeroed pages. Served from the
+ * heap and kept there (up to 64 MiB free), they are reused instead.
+ */
+export const MALLOC_TUNING: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(4 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024) };
+
+/** `env` over the caller's environment, over MALLOC_TUNING: an operator's own malloc settings win. */
+export function serviceProcessEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...MALLOC_TUNING, ...process.env, ...env };
+}
+
 export function startServiceProcess(name: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
   const child = spawn(process.execPath, ['-r', '@pipewright/ts-register', join(workspaceRoot, 'services', name, 'src/main.ts')], {
     cwd: workspaceRoot,
-    env: { ...process.env, ...env },
+    env: serviceProcessEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
