@@ -14,9 +14,12 @@ export function putStages(maxBytes: number, key: Buffer | undefined): { meter: M
   return { meter, stages: key ? [meter, encryptStream(key)] : [meter] };
 }
 
-/** The stored bytes as verified plaintext; damage errors the returned stream at its end. */
+/**
+ * The stored bytes as verified plaintext; damage errors the returned stream at its end. With a key,
+ * a blob stored before encryption was turned on reads as the plaintext it is (see decryptStream).
+ */
 export function verifiedRead(stored: Readable, key: Buffer | undefined, sha256: string): Readable {
-  const verifier = new VerifyingStream(sha256);
+  const verifier = new VerifyingStream(sha256, !key);
   const stages: Transform[] = key ? [decryptStream(key, sha256), verifier] : [verifier];
   // The caller holds only the last stream, so every upstream failure must reach it.
   pipelineCallback([stored, ...stages], (error) => error && verifier.destroy(error));

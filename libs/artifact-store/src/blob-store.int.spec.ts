@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startS3Server, type S3TestServer } from '../test/s3-server';
 import { startS3Mock } from '../test/s3mock-server';
-import { ArtifactNotFound, ArtifactTooLarge, BlobTampered, type BlobStore, DigestMismatch, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
+import { ArtifactNotFound, ArtifactTooLarge, BlobNeedsKey, BlobTampered, type BlobStore, DigestMismatch, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
 
 // One contract, every backend: the same tests run against the filesystem and two real S3-compatible
 // servers (s3rver and S3Mock, each in its own process). A backend brings only how a test reaches its stored bytes.
@@ -242,6 +242,31 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       });
       await location.writeStored(digest, Buffer.concat(frames));
       expect((await readAll(await store.get(digest))).equals(data)).toBe(true);
+    });
+
+    it('turned on for a store that has blobs: those stay readable (and verified) as they were stored, new ones are encrypted', async () => {
+      const before = await location.open({});
+      const stored = [Buffer.alloc(0), Buffer.from('abc'), randomBytes(2 * FRAME_BYTES + 5)];
+      const digests = [];
+      for (const data of stored) digests.push((await before.put(chunked(data))).sha256);
+      const keyed = await location.open({ encryptionKey: randomBytes(32) });
+      for (const [i, data] of stored.entries()) expect((await readAll(await keyed.get(digests[i]))).equals(data)).toBe(true);
+      expect(await keyed.verify(digests[2])).toEqual({ sha256: digests[2], sizeBytes: stored[2].length });
+
+      const secret = Buffer.from('secret build output '.repeat(5000));
+      const { sha256: digest } = await keyed.put(chunked(secret));
+      expect((await location.readStored(digest)).includes(Buffer.from('secret build output'))).toBe(false);
+      // A blob from before is still checked against its digest: other bytes in its place are refused.
+      await location.writeStored(digests[1], Buffer.from('abd'));
+      await expect(keyed.verify(digests[1])).rejects.toBeInstanceOf(DigestMismatch);
+    });
+
+    it('read by a store without the key, an encrypted blob says it needs the key (FAILED_PRECONDITION), not that it is damaged', async () => {
+      const { sha256: digest } = await (await location.open({ encryptionKey: randomBytes(32) })).put(chunked(randomBytes(70_000)));
+      const keyless = await location.open({});
+      const error = await keyless.verify(digest).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BlobNeedsKey);
+      expect(error).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('PIPEWRIGHT_ARTIFACT_KEY') });
     });
 
     it('refuses a key that is not 32 bytes', async () => {

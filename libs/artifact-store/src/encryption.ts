@@ -84,18 +84,33 @@ export function encryptStream(masterKey: Buffer, frameBytes = FRAME_BYTES): Tran
   });
 }
 
-/** A Transform from framed ciphertext back to plaintext; damage surfaces as BlobTampered. */
+/** Whether stored bytes begin as an encrypted blob does (false while fewer than 4 bytes are known). */
+export const startsEncrypted = (bytes: Buffer): boolean => bytes.length >= MAGIC.length && bytes.subarray(0, MAGIC.length).equals(MAGIC);
+
+/**
+ * A Transform from framed ciphertext back to plaintext; damage surfaces as BlobTampered. A blob
+ * that does not start with the header was stored before encryption was turned on: it passes as
+ * the plaintext it is (the reader's digest check still covers it, so nobody can slip in other bytes).
+ */
 export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = MAX_FRAME_BYTES): Transform {
   let key: KeyObject | undefined;
+  let plain = false;
   let index = 0;
   let finished = false;
   const buffer = new ByteQueue();
+
+  /** Decides, once the first bytes are known (or the blob ended before them), whether it is encrypted. */
+  const sniff = (self: Transform, ended: boolean): void => {
+    if (key || plain || (buffer.length < MAGIC.length && !ended)) return;
+    if (startsEncrypted(buffer.peek(Math.min(buffer.length, MAGIC.length)))) return;
+    plain = true;
+    if (buffer.length) self.push(buffer.take(buffer.length));
+  };
 
   const openFrames = (self: Transform): void => {
     if (!key) {
       if (buffer.length < HEADER_BYTES) return;
       const header = buffer.take(HEADER_BYTES);
-      if (!header.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobTampered(sha256, 'not an encrypted blob');
       key = blobKey(masterKey, header.subarray(MAGIC.length));
     }
     while (buffer.length >= LENGTH_BYTES) {
@@ -131,15 +146,19 @@ export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = M
 
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      if (plain) return callback(null, chunk);
       buffer.push(chunk);
       try {
-        openFrames(this);
+        sniff(this, false);
+        if (!plain) openFrames(this);
         callback();
       } catch (error) {
         callback(error as Error);
       }
     },
     flush(callback: TransformCallback) {
+      sniff(this, true);
+      if (plain) return callback();
       if (!finished || buffer.length) return callback(new BlobTampered(sha256, 'truncated: no final frame'));
       callback();
     },

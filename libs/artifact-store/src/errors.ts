@@ -2,7 +2,7 @@
  * Named artifact-store errors, mapped once to gRPC codes at the edge. They carry a `code` like
  * DomainError does, but their own union: DATA_LOSS is not a domain refusal, it is the store's.
  */
-export type ArtifactStoreErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS';
+export type ArtifactStoreErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'RESOURCE_EXHAUSTED' | 'DATA_LOSS' | 'FAILED_PRECONDITION';
 
 export abstract class ArtifactStoreError extends Error {
   abstract readonly code: ArtifactStoreErrorCode;
@@ -31,6 +31,14 @@ export class BlobTampered extends ArtifactStoreError {
   readonly code = 'DATA_LOSS';
   constructor(readonly sha256: string | undefined, reason: string) {
     super(`encrypted blob ${sha256 ?? ''} is damaged: ${reason}`.replace('  ', ' '), { sha256, reason });
+  }
+}
+
+/** A blob stored encrypted at rest, read by a store that has no key: the configuration lacks it, the bytes are fine. */
+export class BlobNeedsKey extends ArtifactStoreError {
+  readonly code = 'FAILED_PRECONDITION';
+  constructor(readonly sha256: string) {
+    super(`blob ${sha256} is stored encrypted at rest, and this store has no encryption key (PIPEWRIGHT_ARTIFACT_KEY)`, { sha256 });
   }
 }
 
