@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { serviceProcessEnv } from '@pipewright/service-kit';
 import { FileBlobStore } from './index';
 
 // Child processes run the TypeScript fixtures directly, as the services do in development.
@@ -16,8 +17,10 @@ describe('FileBlobStore under real workloads', () => {
   afterEach(() => fs.rm(root, { recursive: true, force: true }));
 
   it.each(['plain', 'encrypted'])('streams 1 GiB in and out (%s) with RSS growth under 100 MB', async (mode) => {
+    // Allocating as the artifact service does (MALLOC_TUNING): its memory is what the bound is about.
     const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'large-round-trip.ts'), root, String(GiB), mode], {
       maxBuffer: 1024 * 1024,
+      env: serviceProcessEnv(),
     });
     const result = JSON.parse(stdout) as { ref: { sha256: string; sizeBytes: number }; generated: string; read: string; readBytes: number; rssGrowth: number };
     expect(result.ref).toEqual({ sha256: result.generated, sizeBytes: GiB });

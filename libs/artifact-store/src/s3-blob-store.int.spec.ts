@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { serviceProcessEnv } from '@pipewright/service-kit';
 import { startS3Server } from '../test/s3-server';
 import { chunked, MiB, s3StoresOf, sha256 } from '../test/s3-stores';
 import { DigestMismatch, MIN_PART_BYTES, S3BlobStore } from './index';
@@ -97,7 +98,8 @@ describe('S3BlobStore against a real S3-compatible server', () => {
 
   it.each(['plain', 'encrypted'])('streams 1 GiB in and out (%s) with RSS growth under 100 MB', async (mode) => {
     const spec = `s3:${JSON.stringify({ ...s3.options, partBytes: 8 * MiB, partConcurrency: 2 })}`;
-    const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'large-round-trip.ts'), spec, String(GiB), mode], { maxBuffer: MiB });
+    // Allocating as the artifact service does (MALLOC_TUNING): its memory is what the bound is about.
+    const { stdout } = await promisify(execFile)(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'large-round-trip.ts'), spec, String(GiB), mode], { maxBuffer: MiB, env: serviceProcessEnv() });
     const result = JSON.parse(stdout) as { ref: { sha256: string; sizeBytes: number }; generated: string; read: string; readBytes: number; rssGrowth: number };
     expect(result.ref).toEqual({ sha256: result.generated, sizeBytes: GiB });
     expect(result.read).toBe(result.generated);
