@@ -1,8 +1,22 @@
 import { PassThrough, pipeline as pipelineCallback, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobRef } from './blob-store';
-import { decryptStream, encryptStream } from './encryption';
+import { assertKey, decryptStream, encryptStream } from './encryption';
 import { MeteringStream, VerifyingStream } from './verify-stream';
+
+/** Encryption at rest, as both backends take it. */
+export interface EncryptionOptions {
+  /** 32 bytes: blobs are stored AES-256-GCM encrypted with it, and read with it. */
+  readonly encryptionKey?: Buffer;
+  /** 32 bytes each: blobs encrypted with these (keys rotated out) are still read, never written. */
+  readonly previousEncryptionKeys?: readonly Buffer[];
+}
+
+/** The keys a store writes with (the current one) and reads with (the current one first); each checked. */
+export function encryptionKeys(options: EncryptionOptions): { write: Buffer | undefined; read: readonly Buffer[] } {
+  const write = options.encryptionKey && assertKey(options.encryptionKey);
+  return { write, read: [...(write ? [write] : []), ...(options.previousEncryptionKeys ?? []).map(assertKey)] };
+}
 
 /**
  * What every backend does to the bytes, so the backends differ only in where bytes land: a put
@@ -15,12 +29,12 @@ export function putStages(maxBytes: number, key: Buffer | undefined): { meter: M
 }
 
 /**
- * The stored bytes as verified plaintext; damage errors the returned stream at its end. With a key,
+ * The stored bytes as verified plaintext; damage errors the returned stream at its end. With keys,
  * a blob stored before encryption was turned on reads as the plaintext it is (see decryptStream).
  */
-export function verifiedRead(stored: Readable, key: Buffer | undefined, sha256: string): Readable {
-  const verifier = new VerifyingStream(sha256, !key);
-  const stages: Transform[] = key ? [decryptStream(key, sha256), verifier] : [verifier];
+export function verifiedRead(stored: Readable, keys: readonly Buffer[], sha256: string): Readable {
+  const verifier = new VerifyingStream(sha256, keys.length === 0);
+  const stages: Transform[] = keys.length ? [decryptStream(keys, sha256), verifier] : [verifier];
   // The caller holds only the last stream, so every upstream failure must reach it.
   pipelineCallback([stored, ...stages], (error) => error && verifier.destroy(error));
   return verifier;

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startS3Server, type S3TestServer } from '../test/s3-server';
 import { startS3Mock } from '../test/s3mock-server';
-import { ArtifactNotFound, ArtifactTooLarge, BlobNeedsKey, BlobTampered, type BlobStore, DigestMismatch, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
+import { ArtifactNotFound, ArtifactTooLarge, BlobNeedsKey, BlobTampered, type BlobStore, DigestMismatch, type EncryptionOptions, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
 
 // One contract, every backend: the same tests run against the filesystem and two real S3-compatible
 // servers (s3rver and S3Mock, each in its own process). A backend brings only how a test reaches its stored bytes.
@@ -28,8 +28,7 @@ function chunked(data: Buffer, size = 7000): Readable {
   })());
 }
 
-interface StoreOptions {
-  encryptionKey?: Buffer;
+interface StoreOptions extends EncryptionOptions {
   maxBytes?: number;
 }
 
@@ -269,8 +268,25 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       expect(error).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringContaining('PIPEWRIGHT_ARTIFACT_KEY') });
     });
 
+    it('rotated: the new key writes, blobs sealed with a previous key still read; one sealed with no configured key is refused', async () => {
+      const [old, current, unknown] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+      const before = randomBytes(FRAME_BYTES + 300);
+      const { sha256: oldDigest } = await (await location.open({ encryptionKey: old })).put(chunked(before));
+      const rotated = await location.open({ encryptionKey: current, previousEncryptionKeys: [old] });
+      expect((await readAll(await rotated.get(oldDigest))).equals(before)).toBe(true);
+      const after = randomBytes(5000);
+      const { sha256: newDigest } = await rotated.put(chunked(after));
+      // Written with the new key alone: a store that has only the old one cannot open it.
+      await expect((await location.open({ encryptionKey: old })).verify(newDigest)).rejects.toBeInstanceOf(BlobTampered);
+      expect((await readAll(await (await location.open({ encryptionKey: current })).get(newDigest))).equals(after)).toBe(true);
+      const error = await (await location.open({ encryptionKey: unknown, previousEncryptionKeys: [randomBytes(32)] })).verify(oldDigest).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BlobTampered);
+      expect((error as Error).message).toContain('no configured key opens it');
+    });
+
     it('refuses a key that is not 32 bytes', async () => {
       await expect(location.open({ encryptionKey: randomBytes(16) })).rejects.toThrow(/32 bytes/);
+      await expect(location.open({ encryptionKey: randomBytes(32), previousEncryptionKeys: [randomBytes(31)] })).rejects.toThrow(/32 bytes/);
     });
   });
 });

@@ -92,7 +92,9 @@ export const startsEncrypted = (bytes: Buffer): boolean => bytes.length >= MAGIC
  * that does not start with the header was stored before encryption was turned on: it passes as
  * the plaintext it is (the reader's digest check still covers it, so nobody can slip in other bytes).
  */
-export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = MAX_FRAME_BYTES): Transform {
+export function decryptStream(masterKeys: Buffer | readonly Buffer[], sha256?: string, frameBytes = MAX_FRAME_BYTES): Transform {
+  /** The blob's key under each master key, from its salt; the first frame tells which one sealed it. */
+  let candidates: KeyObject[] | undefined;
   let key: KeyObject | undefined;
   let plain = false;
   let index = 0;
@@ -101,17 +103,17 @@ export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = M
 
   /** Decides, once the first bytes are known (or the blob ended before them), whether it is encrypted. */
   const sniff = (self: Transform, ended: boolean): void => {
-    if (key || plain || (buffer.length < MAGIC.length && !ended)) return;
+    if (candidates || plain || (buffer.length < MAGIC.length && !ended)) return;
     if (startsEncrypted(buffer.peek(Math.min(buffer.length, MAGIC.length)))) return;
     plain = true;
     if (buffer.length) self.push(buffer.take(buffer.length));
   };
 
   const openFrames = (self: Transform): void => {
-    if (!key) {
+    if (!candidates) {
       if (buffer.length < HEADER_BYTES) return;
-      const header = buffer.take(HEADER_BYTES);
-      key = blobKey(masterKey, header.subarray(MAGIC.length));
+      const salt = buffer.take(HEADER_BYTES).subarray(MAGIC.length);
+      candidates = (Buffer.isBuffer(masterKeys) ? [masterKeys] : masterKeys).map((masterKey) => blobKey(masterKey, salt));
     }
     while (buffer.length >= LENGTH_BYTES) {
       if (finished) throw new BlobTampered(sha256, 'data after the final frame');
@@ -120,19 +122,33 @@ export function decryptStream(masterKey: Buffer, sha256?: string, frameBytes = M
       const frameEnd = LENGTH_BYTES + length + TAG_BYTES;
       if (buffer.length < frameEnd) return;
       const frame = buffer.take(frameEnd);
-      // A full-size frame may or may not be the last one: try "not final" first, then "final".
       const body = frame.subarray(LENGTH_BYTES, LENGTH_BYTES + length);
       const tag = frame.subarray(LENGTH_BYTES + length, frameEnd);
-      const plain = tryOpen(body, tag, false) ?? tryOpen(body, tag, true);
-      if (!plain) throw new BlobTampered(sha256, `frame ${index} failed authentication`);
+      // The first frame picks the key (the current one, else a previous one) that opens it.
+      const plain = key ? open(key, body, tag) : firstOpened(body, tag);
+      if (!plain) throw new BlobTampered(sha256, index === 0 && candidates.length > 1 ? 'no configured key opens it' : `frame ${index} failed authentication`);
       index += 1;
       if (plain.length) self.push(plain);
     }
   };
 
-  const tryOpen = (body: Buffer, tag: Buffer, final: boolean): Buffer | undefined => {
+  const firstOpened = (body: Buffer, tag: Buffer): Buffer | undefined => {
+    for (const candidate of candidates!) {
+      const plain = open(candidate, body, tag);
+      if (plain) {
+        key = candidate;
+        return plain;
+      }
+    }
+    return undefined;
+  };
+
+  // A full-size frame may or may not be the last one: try "not final" first, then "final".
+  const open = (frameKey: KeyObject, body: Buffer, tag: Buffer): Buffer | undefined => tryOpen(frameKey, body, tag, false) ?? tryOpen(frameKey, body, tag, true);
+
+  const tryOpen = (frameKey: KeyObject, body: Buffer, tag: Buffer, final: boolean): Buffer | undefined => {
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key!, nonce(index));
+      const decipher = createDecipheriv('aes-256-gcm', frameKey, nonce(index));
       decipher.setAAD(aad(index, final));
       decipher.setAuthTag(tag);
       const plain = decipher.update(body);

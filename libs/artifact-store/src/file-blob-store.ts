@@ -4,18 +4,15 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { drainVerified, putStages, verifiedRead } from './blob-codec';
+import { drainVerified, encryptionKeys, putStages, verifiedRead, type EncryptionOptions } from './blob-codec';
 import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
-import { assertKey } from './encryption';
 import { ArtifactNotFound, DigestMismatch } from './errors';
 import { WriteBehindFile } from './write-behind-file';
 
-export interface FileBlobStoreOptions {
+export interface FileBlobStoreOptions extends EncryptionOptions {
   readonly root: string;
   /** Largest blob accepted (plaintext bytes). Default 5 GiB, CodePipeline's artifact limit. */
   readonly maxBytes?: number;
-  /** 32 bytes: blobs are stored AES-256-GCM encrypted. */
-  readonly encryptionKey?: Buffer;
   /** Temp files older than this are removed on open even if their writer cannot be checked. */
   readonly staleTempMillis?: number;
 }
@@ -34,13 +31,13 @@ export class FileBlobStore implements BlobStore {
   private readonly blobsDir: string;
   private readonly tmpDir: string;
   private readonly maxBytes: number;
-  private readonly key: Buffer | undefined;
+  private readonly keys: ReturnType<typeof encryptionKeys>;
 
   private constructor(private readonly options: FileBlobStoreOptions) {
     this.blobsDir = path.join(options.root, 'sha256');
     this.tmpDir = path.join(options.root, 'tmp');
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.key = options.encryptionKey && assertKey(options.encryptionKey);
+    this.keys = encryptionKeys(options);
   }
 
   static async open(options: FileBlobStoreOptions): Promise<FileBlobStore> {
@@ -53,7 +50,7 @@ export class FileBlobStore implements BlobStore {
 
   async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
-    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.key);
+    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.keys.write);
     const tmp = path.join(this.tmpDir, `${process.pid}@${HOST}@${randomUUID()}.tmp`);
     try {
       // The file is fsynced before the pipeline ends: the rename below must never publish unwritten pages.
@@ -73,7 +70,7 @@ export class FileBlobStore implements BlobStore {
     const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new ArtifactNotFound(sha256) : error;
     });
-    return verifiedRead(handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), this.key, sha256);
+    return verifiedRead(handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), this.keys.read, sha256);
   }
 
   async has(sha256: string): Promise<boolean> {

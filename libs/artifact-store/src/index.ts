@@ -1,5 +1,6 @@
 export * from './blob-store';
 export * from './errors';
+export type { EncryptionOptions } from './blob-codec';
 export { FileBlobStore, type FileBlobStoreOptions } from './file-blob-store';
 export { S3BlobStore, MIN_PART_BYTES, type S3BlobStoreOptions } from './s3-blob-store';
 export { encryptStream, decryptStream, FRAME_BYTES } from './encryption';

@@ -2,9 +2,8 @@ import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { drainVerified, putStages, verifiedRead } from './blob-codec';
+import { drainVerified, encryptionKeys, putStages, verifiedRead, type EncryptionOptions } from './blob-codec';
 import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
-import { assertKey } from './encryption';
 import { ArtifactNotFound, DigestMismatch } from './errors';
 
 const MiB = 1024 * 1024;
@@ -23,7 +22,7 @@ const DIGEST_NAME = /^[0-9a-f]{64}$/;
  */
 type S3Sdk = typeof import('@aws-sdk/client-s3');
 
-export interface S3BlobStoreOptions {
+export interface S3BlobStoreOptions extends EncryptionOptions {
   readonly bucket: string;
   /** Prepended to every key, e.g. `pipewright/artifacts/`; lets several installations share a bucket. */
   readonly prefix?: string;
@@ -36,8 +35,6 @@ export interface S3BlobStoreOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** Largest blob accepted (plaintext bytes). Default 5 GiB, CodePipeline's artifact limit. */
   readonly maxBytes?: number;
-  /** 32 bytes: blobs are stored AES-256-GCM encrypted. */
-  readonly encryptionKey?: Buffer;
   /** Bytes per multipart part, at least 5 MiB (S3's minimum). Default 8 MiB; a blob up to one part is a single PUT. */
   readonly partBytes?: number;
   /** Parts in flight at once per put; memory per put is about (partConcurrency + 1) × partBytes. Default 4. */
@@ -66,7 +63,7 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly maxBytes: number;
-  private readonly key: Buffer | undefined;
+  private readonly keys: ReturnType<typeof encryptionKeys>;
   private readonly partBytes: number;
   private readonly partConcurrency: number;
   private readonly maxCopyBytes: number;
@@ -80,7 +77,7 @@ export class S3BlobStore implements BlobStore {
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.key = options.encryptionKey && assertKey(options.encryptionKey);
+    this.keys = encryptionKeys(options);
     this.partBytes = options.partBytes ?? 8 * MiB;
     if (this.partBytes < MIN_PART_BYTES) throw new Error(`S3 part size must be at least ${MIN_PART_BYTES} bytes, got ${this.partBytes}`);
     this.partConcurrency = Math.max(1, options.partConcurrency ?? 4);
@@ -119,7 +116,7 @@ export class S3BlobStore implements BlobStore {
 
   async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
-    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.key);
+    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.keys.write);
     const upload = new PartUpload(this.sdk, this.client, this.bucket, `${this.prefix}tmp/${randomUUID()}`, this.partBytes, this.partConcurrency);
     try {
       const source = content instanceof Readable ? content : Readable.from(content);
@@ -147,7 +144,7 @@ export class S3BlobStore implements BlobStore {
     const response = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
       throw isNotFound(error) ? new ArtifactNotFound(sha256) : error;
     });
-    return verifiedRead(response.Body as Readable, this.key, sha256);
+    return verifiedRead(response.Body as Readable, this.keys.read, sha256);
   }
 
   async has(sha256: string): Promise<boolean> {

@@ -4,14 +4,21 @@ import { artifactStorageConfig } from './storage-config';
 
 describe('artifactStorageConfig', () => {
   it('defaults to <repo>/.data/artifacts, the store default size limit and no encryption', () => {
-    expect(artifactStorageConfig({})).toEqual({ store: 'filesystem', root: join(workspaceRoot, '.data', 'artifacts'), maxBytes: undefined, encryptionKey: undefined });
+    expect(artifactStorageConfig({})).toEqual({ store: 'filesystem', root: join(workspaceRoot, '.data', 'artifacts'), maxBytes: undefined, encryptionKey: undefined, previousEncryptionKeys: [] });
   });
 
   it('reads the root, the size limit and a 64-hex-character key', () => {
     const key = 'ab'.repeat(32);
     const config = artifactStorageConfig({ PIPEWRIGHT_ARTIFACT_ROOT: '/srv/blobs', PIPEWRIGHT_ARTIFACT_MAX_BYTES: '1048576', PIPEWRIGHT_ARTIFACT_KEY: key });
-    expect(config).toEqual({ store: 'filesystem', root: '/srv/blobs', maxBytes: 1048576, encryptionKey: Buffer.from(key, 'hex') });
+    expect(config).toEqual({ store: 'filesystem', root: '/srv/blobs', maxBytes: 1048576, encryptionKey: Buffer.from(key, 'hex'), previousEncryptionKeys: [] });
     expect(config.encryptionKey).toHaveLength(32);
+  });
+
+  it('reads the keys rotated out, comma-separated, for reading only', () => {
+    const [current, old1, old2] = ['ab', 'cd', 'ef'].map((byte) => byte.repeat(32));
+    const config = artifactStorageConfig({ PIPEWRIGHT_ARTIFACT_KEY: current, PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: `${old1}, ${old2}` });
+    expect(config.encryptionKey).toEqual(Buffer.from(current, 'hex'));
+    expect(config.previousEncryptionKeys).toEqual([Buffer.from(old1, 'hex'), Buffer.from(old2, 'hex')]);
   });
 
   it('reads the S3 backend: bucket, prefix, endpoint, region, path style and part size', () => {
@@ -34,6 +41,7 @@ describe('artifactStorageConfig', () => {
       partBytes: 16 * 1024 * 1024,
       maxBytes: undefined,
       encryptionKey: undefined,
+      previousEncryptionKeys: [],
     });
   });
 
@@ -57,6 +65,8 @@ describe('artifactStorageConfig', () => {
     ['a part size below 5 MiB', { PIPEWRIGHT_ARTIFACT_STORE: 's3', PIPEWRIGHT_ARTIFACT_S3_BUCKET: 'b', PIPEWRIGHT_ARTIFACT_S3_PART_BYTES: '1048576' }, /PIPEWRIGHT_ARTIFACT_S3_PART_BYTES must be at least 5242880/],
     ['a key of the wrong length', { PIPEWRIGHT_ARTIFACT_KEY: 'ab'.repeat(16) }, /PIPEWRIGHT_ARTIFACT_KEY/],
     ['a key that is not hex', { PIPEWRIGHT_ARTIFACT_KEY: 'zz'.repeat(32) }, /PIPEWRIGHT_ARTIFACT_KEY/],
+    ['a previous key of the wrong length, naming which', { PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: `${'ab'.repeat(32)},${'cd'.repeat(31)}` }, /PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: key 2 must be 64 hex/],
+    ['an empty previous key (a stray comma)', { PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: `${'ab'.repeat(32)},` }, /PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: key 2/],
     ['a size that is not an integer', { PIPEWRIGHT_ARTIFACT_MAX_BYTES: '5GB' }, /PIPEWRIGHT_ARTIFACT_MAX_BYTES/],
     ['a negative size', { PIPEWRIGHT_ARTIFACT_MAX_BYTES: '-1' }, /PIPEWRIGHT_ARTIFACT_MAX_BYTES/],
   ])('refuses %s at start', (_label, env, message) => {

@@ -7,6 +7,8 @@ interface CommonStorageConfig {
   maxBytes?: number;
   /** 32 bytes: blobs are encrypted at rest (AES-256-GCM). */
   encryptionKey?: Buffer;
+  /** Keys rotated out: blobs sealed with them are still read. */
+  previousEncryptionKeys?: Buffer[];
 }
 
 export interface FilesystemStorageConfig extends CommonStorageConfig {
@@ -29,17 +31,23 @@ export type ArtifactStorageConfig = FilesystemStorageConfig | S3StorageConfig;
 
 /**
  * PIPEWRIGHT_ARTIFACT_STORE (filesystem | s3, default filesystem), PIPEWRIGHT_ARTIFACT_MAX_BYTES,
- * PIPEWRIGHT_ARTIFACT_KEY (64 hex characters); filesystem: PIPEWRIGHT_ARTIFACT_ROOT (default
+ * PIPEWRIGHT_ARTIFACT_KEY (64 hex characters), PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS (such keys, comma-separated); filesystem: PIPEWRIGHT_ARTIFACT_ROOT (default
  * <repo>/.data/artifacts); s3: PIPEWRIGHT_ARTIFACT_S3_BUCKET (required), _S3_PREFIX, _S3_ENDPOINT,
  * _S3_REGION (default AWS_REGION, else us-east-1), _S3_FORCE_PATH_STYLE (true | false), _S3_PART_BYTES.
  * A bad value stops the service at start, not at the first upload (docs/operations.md).
  */
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+
 export function artifactStorageConfig(env: NodeJS.ProcessEnv = process.env): ArtifactStorageConfig {
   const maxBytes = env.PIPEWRIGHT_ARTIFACT_MAX_BYTES ? intEnv('PIPEWRIGHT_ARTIFACT_MAX_BYTES', 0, env) : undefined;
   if (maxBytes !== undefined && maxBytes < 0) throw new Error('environment variable PIPEWRIGHT_ARTIFACT_MAX_BYTES must not be negative');
   const key = env.PIPEWRIGHT_ARTIFACT_KEY;
-  if (key && !/^[0-9a-fA-F]{64}$/.test(key)) throw new Error('environment variable PIPEWRIGHT_ARTIFACT_KEY must be 64 hex characters (32 bytes)');
-  const common = { maxBytes, encryptionKey: key ? Buffer.from(key, 'hex') : undefined };
+  if (key && !HEX_KEY.test(key)) throw new Error('environment variable PIPEWRIGHT_ARTIFACT_KEY must be 64 hex characters (32 bytes)');
+  const previous = env.PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS ? env.PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS.split(',').map((k) => k.trim()) : [];
+  const wrong = previous.findIndex((k) => !HEX_KEY.test(k));
+  if (wrong >= 0) throw new Error(`environment variable PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: key ${wrong + 1} must be 64 hex characters (32 bytes)`);
+  const previousEncryptionKeys = previous.map((k) => Buffer.from(k, 'hex'));
+  const common = { maxBytes, encryptionKey: key ? Buffer.from(key, 'hex') : undefined, previousEncryptionKeys };
   const store = env.PIPEWRIGHT_ARTIFACT_STORE || 'filesystem';
   if (store === 'filesystem') return { store, root: env.PIPEWRIGHT_ARTIFACT_ROOT || join(workspaceRoot, '.data', 'artifacts'), ...common };
   if (store !== 's3') throw new Error(`environment variable PIPEWRIGHT_ARTIFACT_STORE must be filesystem or s3, got ${JSON.stringify(store)}`);
@@ -69,5 +77,6 @@ export function openBlobStore(config: ArtifactStorageConfig): Promise<BlobStore>
 /** For the start-up log line: where blobs go, never a secret. */
 export function describeStorage(config: ArtifactStorageConfig): string {
   const where = config.store === 'filesystem' ? `under ${config.root}` : `in s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
-  return `blobs ${where}${config.encryptionKey ? ', encrypted at rest' : ''}`;
+  const previous = config.previousEncryptionKeys?.length ? `, reading ${config.previousEncryptionKeys.length} previous key(s)` : '';
+  return `blobs ${where}${config.encryptionKey ? ', encrypted at rest' : ''}${previous}`;
 }
