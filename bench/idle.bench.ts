@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { serviceAddress, serviceDefaults, serviceEnvName, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort } from '@pipewright/testing';
 import { cpuSeconds, machineBusySeconds } from './lib/cpu';
 import { benchEnv } from './lib/infra';
@@ -25,8 +25,7 @@ async function main(): Promise<void> {
   const running: { name: ServiceName; proc: ServiceProcess }[] = [];
   try {
     for (const name of Object.keys(serviceDefaults) as ServiceName[]) {
-      const key = name.toUpperCase().replace(/-/g, '_');
-      const ports = { [`PIPEWRIGHT_${key}_PORT`]: String(await freePort()), [`PIPEWRIGHT_${key}_HTTP_PORT`]: String(await freePort()) };
+      const ports = { [serviceEnvName(name, 'PORT')]: String(await freePort()), [serviceEnvName(name, 'HTTP_PORT')]: String(await freePort()) };
       const proc = startServiceProcess(name, {
         ...ports,
         DATABASE_URL: env.databaseUrl,

@@ -92,7 +92,7 @@ export const startsEncrypted = (bytes: Buffer): boolean => bytes.length >= MAGIC
  * that does not start with the header was stored before encryption was turned on: it passes as
  * the plaintext it is (the reader's digest check still covers it, so nobody can slip in other bytes).
  */
-export function decryptStream(masterKeys: Buffer | readonly Buffer[], sha256?: string, frameBytes = MAX_FRAME_BYTES): Transform {
+export function decryptStream(masterKeys: readonly Buffer[], sha256?: string, frameBytes = MAX_FRAME_BYTES): Transform {
   /** The blob's key under each master key, from its salt; the first frame tells which one sealed it. */
   let candidates: KeyObject[] | undefined;
   let key: KeyObject | undefined;
@@ -113,7 +113,7 @@ export function decryptStream(masterKeys: Buffer | readonly Buffer[], sha256?: s
     if (!candidates) {
       if (buffer.length < HEADER_BYTES) return;
       const salt = buffer.take(HEADER_BYTES).subarray(MAGIC.length);
-      candidates = (Buffer.isBuffer(masterKeys) ? [masterKeys] : masterKeys).map((masterKey) => blobKey(masterKey, salt));
+      candidates = masterKeys.map((masterKey) => blobKey(masterKey, salt));
     }
     while (buffer.length >= LENGTH_BYTES) {
       if (finished) throw new BlobTampered(sha256, 'data after the final frame');

@@ -1,7 +1,7 @@
 import type { QueryRunner } from 'typeorm';
 import { Doorbell } from './doorbell';
 import { errorText } from './errors';
-import { checkpointOf } from './reads';
+import { checkpointOf, holdsMoreAfter } from './reads';
 import { lockKey } from './schema';
 import type { EventStore } from './store';
 import { START, type Checkpoint, type OutboxMessage, type OutboxPublisher } from './types';
@@ -145,11 +145,7 @@ export class OutboxRelay {
       }
       // Committed messages that an older, still running transaction holds back: look again soon,
       // since that transaction may write no outbox row and so send no notification.
-      const [{ held }] = await runner.query(
-        `SELECT EXISTS (SELECT 1 FROM ${t.outbox} WHERE (transaction_id, position) > ($1::xid8, $2::bigint)) AS held`,
-        [this.current.transactionId, this.current.position],
-      );
-      if (held) {
+      if (await holdsMoreAfter((sql, params) => runner.query(sql, params), t.outbox, this.current)) {
         await this.pause(heldBackMs);
         heldBackMs = Math.min(heldBackMs * 2, 100);
       } else {

@@ -1,6 +1,6 @@
 import { Doorbell } from './doorbell';
 import { errorText } from './errors';
-import { checkpointOf, readAll } from './reads';
+import { checkpointOf, holdsMoreAfter, readAll } from './reads';
 import { lockKey } from './schema';
 import type { EventStore } from './store';
 import type { EventStoreTransaction } from './transaction';
@@ -149,12 +149,7 @@ export class ProjectionRunner {
         );
       }
       if (events.length === this.batchSize) return { applied: events.length, heldBack: false };
-      // Committed events that an older, still running transaction keeps from being read yet.
-      const [{ held }] = await tx.query(`SELECT EXISTS (SELECT 1 FROM ${t.events} WHERE (transaction_id, position) > ($1::xid8, $2::bigint)) AS held`, [
-        checkpoint.transactionId,
-        checkpoint.position,
-      ]);
-      return { applied: events.length, heldBack: held };
+      return { applied: events.length, heldBack: await holdsMoreAfter(tx.query, t.events, checkpoint) };
     });
   }
 

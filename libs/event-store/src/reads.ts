@@ -41,6 +41,19 @@ export async function readAll(query: Query, ctx: ReadContext, options: ReadAllOp
   return { events, checkpoint: last ? { transactionId: last.transactionId, position: last.position } : after };
 }
 
+/**
+ * Whether `table` (the log or the outbox) holds rows after `after` at all, readable or not: rows
+ * that readAll does not return yet because an older transaction still runs. That transaction may
+ * announce nothing when it ends, so a follower that finds some looks again soon.
+ */
+export async function holdsMoreAfter(query: Query, table: string, after: Checkpoint): Promise<boolean> {
+  const [{ held }] = await query<{ held: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${table} WHERE (transaction_id, position) > ($1::xid8, $2::bigint)) AS held`, [
+    after.transactionId,
+    after.position,
+  ]);
+  return held;
+}
+
 export function checkpointOf(row: { transaction_id: string; position: string | number }): Checkpoint {
   return { transactionId: String(row.transaction_id), position: Number(row.position) };
 }

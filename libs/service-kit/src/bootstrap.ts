@@ -6,7 +6,7 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { dirname, join } from 'node:path';
 import { createLogger, JsonNestLogger } from '@pipewright/telemetry';
 import { grpcTransportOptions, ServiceName as ContractServiceName } from '@pipewright/contracts';
-import { intEnv, ServiceName, servicePort } from './config';
+import { intEnv, serviceEnvName, ServiceName, servicePort } from './config';
 import { GrpcErrorFilter } from './grpc-errors';
 import { HealthController, HealthRegistry } from './health';
 import { HttpHealthController } from './http-health';
@@ -33,7 +33,7 @@ export const healthProtoPath = join(dirname(require.resolve('grpc-health-check/p
 class HealthModule {}
 
 export function httpPort(name: ServiceName, env: NodeJS.ProcessEnv = process.env): number {
-  return intEnv(`PIPEWRIGHT_${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`, servicePort(name, env) + 1000, env);
+  return intEnv(serviceEnvName(name, 'HTTP_PORT'), servicePort(name, env) + 1000, env);
 }
 
 export interface RunningService {

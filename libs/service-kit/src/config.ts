@@ -9,7 +9,8 @@ export const serviceDefaults = {
 
 export type ServiceName = keyof typeof serviceDefaults;
 
-function envKey(service: ServiceName, suffix: string): string {
+/** A service's own environment variable: PIPEWRIGHT_<SERVICE>_<suffix> (e.g. PORT, HTTP_PORT, ADDRESS). */
+export function serviceEnvName(service: ServiceName, suffix: string): string {
   return `PIPEWRIGHT_${service.toUpperCase().replace(/-/g, '_')}_${suffix}`;
 }
 
@@ -29,12 +30,12 @@ export function intEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = 
 
 /** Port a service listens on: PIPEWRIGHT_<SERVICE>_PORT, else its default. */
 export function servicePort(service: ServiceName, env: NodeJS.ProcessEnv = process.env): number {
-  return intEnv(envKey(service, 'PORT'), serviceDefaults[service], env);
+  return intEnv(serviceEnvName(service, 'PORT'), serviceDefaults[service], env);
 }
 
 /** Where a client reaches a service: PIPEWRIGHT_<SERVICE>_ADDRESS, else loopback on its port. */
 export function serviceAddress(service: ServiceName, env: NodeJS.ProcessEnv = process.env): string {
-  return env[envKey(service, 'ADDRESS')] || `127.0.0.1:${servicePort(service, env)}`;
+  return env[serviceEnvName(service, 'ADDRESS')] || `127.0.0.1:${servicePort(service, env)}`;
 }
 
 export function kafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
