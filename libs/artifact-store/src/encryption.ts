@@ -18,9 +18,12 @@ export const FRAME_BYTES = 1024 * 1024;
 const MAX_FRAME_BYTES = 1024 * 1024;
 const MAGIC = Buffer.from('PWE1');
 const SALT_BYTES = 16;
-const HEADER_BYTES = MAGIC.length + SALT_BYTES;
 const TAG_BYTES = 16;
 const LENGTH_BYTES = 4;
+/** Bytes before the first frame. */
+export const HEADER_BYTES = MAGIC.length + SALT_BYTES;
+/** A full frame as stored: length, ciphertext, tag. */
+export const STORED_FRAME_BYTES = LENGTH_BYTES + FRAME_BYTES + TAG_BYTES;
 
 export function assertKey(key: Buffer): Buffer {
   if (key.length !== 32) throw new Error(`encryption key must be 32 bytes, got ${key.length}`);

@@ -1,10 +1,12 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { serviceProcessEnv } from '@pipewright/service-kit';
-import { FileBlobStore } from './index';
+import { eventually } from '@pipewright/testing';
+import { FileBlobStore, FRAME_BYTES } from './index';
 
 // Child processes run the TypeScript fixtures directly, as the services do in development.
 const NODE_ARGS = ['-r', '@pipewright/ts-register'];
@@ -28,6 +30,31 @@ describe('FileBlobStore under real workloads', () => {
     expect(result.readBytes).toBe(GiB);
     expect(result.rssGrowth).toBeLessThan(100 * 1000 * 1000);
   }, 180_000);
+
+  it.each([
+    ['plain', undefined],
+    ['encrypted', randomBytes(32)],
+  ])('closes the blob file when a reader (%s) stops after the first chunk, or reads to the end', async (_mode, encryptionKey) => {
+    const store = await FileBlobStore.open({ root, encryptionKey });
+    const { sha256 } = await store.put([randomBytes(3 * FRAME_BYTES + 11)]);
+    const openFiles = () => fs.readdir('/proc/self/fd').then((fds) => fds.length);
+    const before = await openFiles();
+
+    const stopped = await store.get(sha256);
+    const opened = await openFiles();
+    for await (const chunk of stopped) {
+      expect((chunk as Buffer).length).toBeGreaterThan(0);
+      break; // destroys the stream
+    }
+    // Closing is asynchronous: wait for it, a leaked descriptor fails after the deadline.
+    await eventually('the stopped reader to close its file', async () => ((await openFiles()) === before ? true : undefined), 5_000, 20);
+    let readBytes = 0;
+    for await (const chunk of await store.get(sha256)) readBytes += (chunk as Buffer).length;
+    await eventually('the finished reader to close its file', async () => ((await openFiles()) === before ? true : undefined), 5_000, 20);
+
+    expect(opened).toBe(before + 1);
+    expect(readBytes).toBe(3 * FRAME_BYTES + 11);
+  });
 
   it('never exposes the blob of a writer killed mid-put, and the next open removes its temp file', async () => {
     const child = spawn(process.execPath, [...NODE_ARGS, path.join(FIXTURES, 'endless-writer.ts'), root], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { drainVerified, encryptionKeys, putStages, verifiedRead, type EncryptionOptions } from './blob-codec';
 import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
+import { HEADER_BYTES, STORED_FRAME_BYTES } from './encryption';
 import { ArtifactNotFound, DigestMismatch } from './errors';
 import { WriteBehindFile } from './write-behind-file';
 
@@ -70,7 +72,8 @@ export class FileBlobStore implements BlobStore {
     const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT' ? new ArtifactNotFound(sha256) : error;
     });
-    return verifiedRead(handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }), this.keys.read, sha256);
+    const stored = this.keys.read.length > 0 ? readFrameByFrame(handle) : handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES });
+    return verifiedRead(stored, this.keys.read, sha256);
   }
 
   async has(sha256: string): Promise<boolean> {
@@ -127,6 +130,31 @@ export class FileBlobStore implements BlobStore {
       if (writerGone) await fs.rm(file, { force: true });
     }
   }
+}
+
+/**
+ * An encrypted blob read as its header, then one stored frame per read. Its frames lie behind the
+ * 20-byte header, so 1 MiB reads cut every frame in two, and decryption copied the halves together.
+ * A blob stored before encryption was turned on reads the same way, just in other-sized chunks.
+ */
+function readFrameByFrame(handle: FileHandle): Readable {
+  let position = 0;
+  return new Readable({
+    highWaterMark: STORED_FRAME_BYTES,
+    read(this: Readable) {
+      const size = position === 0 ? HEADER_BYTES : STORED_FRAME_BYTES;
+      handle.read(Buffer.allocUnsafe(size), 0, size, position).then(
+        ({ bytesRead, buffer }) => {
+          position += bytesRead;
+          this.push(bytesRead > 0 ? buffer.subarray(0, bytesRead) : null);
+        },
+        (error: Error) => this.destroy(error),
+      );
+    },
+    destroy(error, callback) {
+      handle.close().then(() => callback(error), (closeError: Error) => callback(error ?? closeError));
+    },
+  });
 }
 
 function isAlive(pid: number): boolean {
