@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { dateFromTimestamp, executionV1, timestampFromDate } from '@pipewright/contracts';
 import { openEventStore, ProjectionRunner } from '@pipewright/event-store';
-import { GrpcClient, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { GrpcClient, serviceDefaults, serviceEnvName, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { METRICS } from '@pipewright/telemetry';
 import { eventually, freePort, TestRepo, testEnv, uniqueName, rejected } from '@pipewright/testing';
 import { DoraProjection } from '../services/orchestrator/src/metrics/dora.projection';
@@ -22,7 +22,6 @@ import { ACTION_TYPE, gitSourceStage } from './declarations';
 jest.setTimeout(360_000);
 
 const SERVICES = Object.keys(serviceDefaults) as ServiceName[];
-const envKey = (service: ServiceName, suffix: string) => `PIPEWRIGHT_${service.toUpperCase().replace(/-/g, '_')}_${suffix}`;
 const name = uniqueName('metrics').replace(/_/g, '-');
 const schema = uniqueName('orchestrator_metrics');
 const scratch = mkdtempSync(join(tmpdir(), 'pipewright-metrics-'));
@@ -84,9 +83,9 @@ describe('metrics and DORA figures (five service processes, Kafka, PostgreSQL)',
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     for (const service of SERVICES) {
       const [grpc, http, metrics] = await Promise.all([freePort(), freePort(), freePort()]);
-      serviceEnv[envKey(service, 'PORT')] = String(grpc);
-      serviceEnv[envKey(service, 'HTTP_PORT')] = String(http);
-      serviceEnv[envKey(service, 'ADDRESS')] = `127.0.0.1:${grpc}`;
+      serviceEnv[serviceEnvName(service, 'PORT')] = String(grpc);
+      serviceEnv[serviceEnvName(service, 'HTTP_PORT')] = String(http);
+      serviceEnv[serviceEnvName(service, 'ADDRESS')] = `127.0.0.1:${grpc}`;
       metricsPorts.set(service, metrics);
     }
     await Promise.all(
@@ -94,16 +93,16 @@ describe('metrics and DORA figures (five service processes, Kafka, PostgreSQL)',
         // Each process gets its own metrics port, the way startServiceProcess callers set it.
         const proc = startServiceProcess(service, { ...serviceEnv, PIPEWRIGHT_METRICS_PORT: String(metricsPorts.get(service)) });
         processes.set(service, proc);
-        return waitUntilServing(serviceEnv[envKey(service, 'ADDRESS')]!, proc, 240_000);
+        return waitUntilServing(serviceEnv[serviceEnvName(service, 'ADDRESS')]!, proc, 240_000);
       }),
     );
-    pipelines = new GrpcClient('PipelineService', serviceEnv[envKey('pipeline-definition', 'ADDRESS')]!);
-    executions = new GrpcClient('ExecutionService', serviceEnv[envKey('orchestrator', 'ADDRESS')]!);
-    artifacts = new GrpcClient('ArtifactService', serviceEnv[envKey('artifact', 'ADDRESS')]!);
+    pipelines = new GrpcClient('PipelineService', serviceEnv[serviceEnvName('pipeline-definition', 'ADDRESS')]!);
+    executions = new GrpcClient('ExecutionService', serviceEnv[serviceEnvName('orchestrator', 'ADDRESS')]!);
+    artifacts = new GrpcClient('ArtifactService', serviceEnv[serviceEnvName('artifact', 'ADDRESS')]!);
     repo = TestRepo.create();
     repo.commit({ 'app.txt': 'metrics' }, 'The app');
     await pipelines.call('CreatePipeline', { pipeline: declaration(repo.dir) });
-    const notifications = new GrpcClient('NotificationService', serviceEnv[envKey('notification', 'ADDRESS')]!);
+    const notifications = new GrpcClient('NotificationService', serviceEnv[serviceEnvName('notification', 'ADDRESS')]!);
     await notifications.call('CreateNotificationRule', {
       rule: {
         name,

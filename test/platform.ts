@@ -1,11 +1,10 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { clientChannel, serviceAddress, serviceDefaults, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { clientChannel, serviceAddress, serviceDefaults, serviceEnvName, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 
 export const SERVICES = Object.keys(serviceDefaults) as ServiceName[];
 
-const envName = (service: ServiceName) => service.toUpperCase().replace(/-/g, '_');
 
 /**
  * A free port whose HTTP neighbour (port + 1000, where health and webhooks are served) is free too,
@@ -63,7 +62,7 @@ export class Platform {
       ...options.env,
     };
     const taken = new Set<number>();
-    for (const service of SERVICES) env[`PIPEWRIGHT_${envName(service)}_PORT`] = String(await servicePort(taken));
+    for (const service of SERVICES) env[serviceEnvName(service, 'PORT')] = String(await servicePort(taken));
     return new Platform(env);
   }
 
@@ -73,7 +72,7 @@ export class Platform {
 
   /** Where the service serves HTTP (health, webhooks). */
   httpPort(service: ServiceName): number {
-    return Number(this.env[`PIPEWRIGHT_${envName(service)}_PORT`]) + 1000;
+    return Number(this.env[serviceEnvName(service, 'PORT')]) + 1000;
   }
 
   async start(services: ServiceName[] = SERVICES): Promise<void> {

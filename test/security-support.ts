@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceName } from '@pipewright/contracts';
 import { JobGrant, operationCatalog, Role, rolePermissions, roles, signJobToken, signJwt } from '@pipewright/security';
-import { GrpcClient, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { GrpcClient, serviceEnvName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 import { ACTION_TYPE, gitSourceStage } from './declarations';
 
@@ -35,8 +35,7 @@ export class SecuredServices {
     const names = ['pipeline-definition', ...others] as const;
     const ports = new Map<string, { grpc: number; http: number }>();
     for (const name of names) ports.set(name, { grpc: await freePort(), http: await freePort() });
-    const key = (name: string) => name.toUpperCase().replace(/-/g, '_');
-    const addresses = Object.fromEntries(names.map((name) => [`PIPEWRIGHT_${key(name)}_ADDRESS`, `127.0.0.1:${ports.get(name)!.grpc}`]));
+    const addresses = Object.fromEntries(names.map((name) => [serviceEnvName(name, 'ADDRESS'), `127.0.0.1:${ports.get(name)!.grpc}`]));
     const common = {
       DATABASE_URL: env.databaseUrl,
       KAFKA_BROKERS: env.kafkaBrokers.join(','),
@@ -69,9 +68,9 @@ export class SecuredServices {
     };
     for (const name of names) {
       const { grpc, http } = ports.get(name)!;
-      this.processes.push(startServiceProcess(name, { ...common, ...own[name], [`PIPEWRIGHT_${key(name)}_PORT`]: String(grpc), [`PIPEWRIGHT_${key(name)}_HTTP_PORT`]: String(http) }));
+      this.processes.push(startServiceProcess(name, { ...common, ...own[name], [serviceEnvName(name, 'PORT')]: String(grpc), [serviceEnvName(name, 'HTTP_PORT')]: String(http) }));
     }
-    await Promise.all(this.processes.map((proc, i) => waitUntilServing(addresses[`PIPEWRIGHT_${key(names[i])}_ADDRESS`], proc, 120_000)));
+    await Promise.all(this.processes.map((proc, i) => waitUntilServing(addresses[serviceEnvName(names[i], 'ADDRESS')], proc, 120_000)));
     this.definitionAddress = addresses.PIPEWRIGHT_PIPELINE_DEFINITION_ADDRESS;
     const served: Record<string, ServiceName[]> = {
       'pipeline-definition': ['PipelineService', 'IdentityService', 'SecretService'],
@@ -80,7 +79,7 @@ export class SecuredServices {
       'job-worker': ['JobLogService'],
       notification: ['NotificationService'],
     };
-    for (const name of names) for (const service of served[name]) this.clients.set(service, new GrpcClient(service, addresses[`PIPEWRIGHT_${key(name)}_ADDRESS`]));
+    for (const name of names) for (const service of served[name]) this.clients.set(service, new GrpcClient(service, addresses[serviceEnvName(name, 'ADDRESS')]));
   }
 
   async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }[]> {

@@ -1,4 +1,4 @@
-import { checkHealth, serviceAddress, serviceDefaults, ServiceName, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
+import { checkHealth, serviceAddress, serviceDefaults, serviceEnvName, ServiceName, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { freePort } from '@pipewright/testing';
 
 const names = Object.keys(serviceDefaults) as ServiceName[];
@@ -10,9 +10,8 @@ describe('the five services as processes', () => {
   it.each(names)('%s boots, serves grpc.health.v1 SERVING, logs JSON and exits 0 on SIGTERM', async (name) => {
     // Free ports: another suite's service may still hold a default one. The default consumer groups on
     // a broker the other suites share start at the topics' ends, so this boot does not run their leftover jobs.
-    const key = name.toUpperCase().replace(/-/g, '_');
     const [grpcPort, httpPort] = [await freePort(), await freePort()];
-    const env = { [`PIPEWRIGHT_${key}_PORT`]: String(grpcPort), [`PIPEWRIGHT_${key}_HTTP_PORT`]: String(httpPort) };
+    const env = { [serviceEnvName(name, 'PORT')]: String(grpcPort), [serviceEnvName(name, 'HTTP_PORT')]: String(httpPort) };
     const proc = startServiceProcess(name, { ...env, PIPEWRIGHT_CONSUMER_START_FROM: 'latest', PIPEWRIGHT_NOTIFICATION_START_FROM: 'latest' });
     try {
       await waitUntilServing(serviceAddress(name, env), proc);

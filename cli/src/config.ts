@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { serviceAddress, ServiceName } from '@pipewright/service-kit';
+import { serviceAddress, serviceEnvName, ServiceName } from '@pipewright/service-kit';
 
 /**
  * Where each service is, by precedence: --endpoint service=host:port flags, then the environment
@@ -28,8 +28,7 @@ export function resolveAddresses(flags: string[], configPath?: string, env: Node
       throw new UsageError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const envKey = (service: ServiceName) => `PIPEWRIGHT_${service.toUpperCase().replace(/-/g, '_')}_ADDRESS`;
-  return (service) => fromFlags.get(service) ?? env[envKey(service)] ?? fromFile[service] ?? serviceAddress(service, env);
+  return (service) => fromFlags.get(service) ?? env[serviceEnvName(service, 'ADDRESS')] ?? fromFile[service] ?? serviceAddress(service, env);
 }
 
 /** A mistake in how the command was called: exit code 2. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { serviceProcessEnv } from '@pipewright/service-kit';
 import { eventually } from '@pipewright/testing';
@@ -36,7 +37,7 @@ describe('FileBlobStore under real workloads', () => {
     ['encrypted', randomBytes(32)],
   ])('closes the blob file when a reader (%s) stops after the first chunk, or reads to the end', async (_mode, encryptionKey) => {
     const store = await FileBlobStore.open({ root, encryptionKey });
-    const { sha256 } = await store.put([randomBytes(3 * FRAME_BYTES + 11)]);
+    const { sha256 } = await store.put(Readable.from([randomBytes(3 * FRAME_BYTES + 11)]));
     const openFiles = () => fs.readdir('/proc/self/fd').then((fds) => fds.length);
     const before = await openFiles();
 
