@@ -1,7 +1,8 @@
 import { PassThrough, pipeline as pipelineCallback, type Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobRef } from './blob-store';
-import { assertKey, decryptStream, encryptStream } from './encryption';
+import type { BlobRef, ResealOutcome } from './blob-store';
+import { assertKey, decryptStream, encryptStream, SEAL_CHECK_BYTES, sealedWith } from './encryption';
+import { ArtifactNotFound } from './errors';
 import { MeteringStream, VerifyingStream } from './verify-stream';
 
 /** Encryption at rest, as both backends take it. */
@@ -45,4 +46,32 @@ export async function drainVerified(sha256: string, stream: Readable): Promise<B
   let sizeBytes = 0;
   await pipeline(stream, new PassThrough().on('data', (chunk: Buffer) => (sizeBytes += chunk.length)).resume());
   return { sha256, sizeBytes };
+}
+
+/** How a backend reaches one blob, for resealBlob. */
+export interface ResealAccess {
+  /** Up to `bytes` from the start of the stored bytes; undefined when there is no such blob. */
+  readStart(bytes: number): Promise<Buffer | undefined>;
+  /** The blob as verified plaintext (BlobStore.get). */
+  get(): Promise<Readable>;
+  /** Stores `plaintext` again under the blob's digest, replacing what is stored, with no size limit. */
+  rewrite(plaintext: Readable): Promise<unknown>;
+}
+
+/**
+ * BlobStore.reseal, as every backend does it: the first frame tells whether the blob is stored as
+ * `writeKey` writes; if not, it is read, verified and written again. No size limit: the blob was
+ * accepted once, and a limit lowered since must not strand it under an old key.
+ */
+export async function resealBlob(writeKey: Buffer | undefined, blob: ResealAccess): Promise<ResealOutcome> {
+  const stored = await blob.readStart(SEAL_CHECK_BYTES);
+  if (!stored) return 'missing';
+  if (sealedWith(stored, writeKey)) return 'current';
+  const plaintext = await blob.get().catch((error: unknown) => {
+    if (error instanceof ArtifactNotFound) return undefined;
+    throw error;
+  });
+  if (!plaintext) return 'missing';
+  await blob.rewrite(plaintext);
+  return 'resealed';
 }

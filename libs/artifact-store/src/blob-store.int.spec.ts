@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { startS3Server, type S3TestServer } from '../test/s3-server';
 import { startS3Mock } from '../test/s3mock-server';
-import { ArtifactNotFound, ArtifactTooLarge, BlobNeedsKey, BlobTampered, type BlobStore, DigestMismatch, type EncryptionOptions, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, S3BlobStore, collectGarbage } from './index';
+import { ArtifactNotFound, ArtifactTooLarge, BlobNeedsKey, BlobTampered, type BlobStore, DigestMismatch, type EncryptionOptions, encryptStream, FileBlobStore, FRAME_BYTES, InvalidDigest, resealBlobs, S3BlobStore, collectGarbage } from './index';
 
 // One contract, every backend: the same tests run against the filesystem and two real S3-compatible
 // servers (s3rver and S3Mock, each in its own process). A backend brings only how a test reaches its stored bytes.
@@ -282,6 +282,44 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       const error = await (await location.open({ encryptionKey: unknown, previousEncryptionKeys: [randomBytes(32)] })).verify(oldDigest).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BlobTampered);
       expect((error as Error).message).toContain('no configured key opens it');
+    });
+
+    it('resealed after a rotation: every readable blob is stored under the current key, so the previous key can go', async () => {
+      const [old, current] = [randomBytes(32), randomBytes(32)];
+      const legacy = Buffer.from('stored before encryption '.repeat(100));
+      const sealedWithOld = [Buffer.alloc(0), randomBytes(2 * FRAME_BYTES + 5)];
+      const digests = [(await (await location.open({})).put(chunked(legacy))).sha256];
+      const oldStore = await location.open({ encryptionKey: old });
+      for (const data of sealedWithOld) digests.push((await oldStore.put(chunked(data))).sha256);
+      const rotated = await location.open({ encryptionKey: current, previousEncryptionKeys: [old] });
+      const fresh = randomBytes(5000);
+      const { sha256: freshDigest } = await rotated.put(chunked(fresh));
+      // Sealed with a key no store has any more: reported, and left as it was.
+      const { sha256: lostDigest } = await (await location.open({ encryptionKey: randomBytes(32) })).put(chunked(randomBytes(100)));
+      const lostBytes = await location.readStored(lostDigest);
+
+      const report = await resealBlobs(rotated);
+
+      expect(report).toEqual({ resealed: 3, current: 1, failed: [{ sha256: lostDigest, reason: expect.stringContaining('no configured key opens it') }] });
+      expect((await location.readStored(lostDigest)).equals(lostBytes)).toBe(true);
+      expect((await location.readStored(digests[0])).includes(Buffer.from('stored before encryption'))).toBe(false);
+      const onlyCurrent = await location.open({ encryptionKey: current });
+      for (const [i, data] of [legacy, ...sealedWithOld, fresh].entries()) {
+        expect((await readAll(await onlyCurrent.get([...digests, freshDigest][i]))).equals(data)).toBe(true);
+      }
+      // Nothing left to do, and a blob that is gone is no failure.
+      expect(await resealBlobs(rotated)).toMatchObject({ resealed: 0, current: 4 });
+      expect(await rotated.reseal(sha256(Buffer.from('never stored')))).toBe('missing');
+    });
+
+    it('resealed with previous keys and no current one: blobs are stored as plaintext again (encryption turned off)', async () => {
+      const key = randomBytes(32);
+      const data = Buffer.from('build output '.repeat(1000));
+      const { sha256: digest } = await (await location.open({ encryptionKey: key })).put(chunked(data));
+      const turnedOff = await location.open({ previousEncryptionKeys: [key] });
+      expect(await turnedOff.reseal(digest)).toBe('resealed');
+      expect((await location.readStored(digest)).equals(data)).toBe(true);
+      expect(await turnedOff.reseal(digest)).toBe('current');
     });
 
     it('refuses a key that is not 32 bytes', async () => {

@@ -22,6 +22,9 @@ export interface BlobEntry {
   readonly storedAt: Date;
 }
 
+/** What reseal did: stored the blob again, found it as the store writes already, or found no such blob. */
+export type ResealOutcome = 'resealed' | 'current' | 'missing';
+
 /**
  * Content-addressed blob storage. Implementations stream both ways, never hold a whole blob in
  * memory, never expose a partial write, and verify the content digest on every read.
@@ -36,6 +39,13 @@ export interface BlobStore {
   list(): AsyncIterable<BlobEntry>;
   /** Reads the whole blob and checks it; rejects with DigestMismatch/BlobTampered. */
   verify(sha256: string): Promise<BlobRef>;
+  /**
+   * Stores the blob again as this store writes now (sealed with the current key, or plaintext when
+   * it has none) unless it is stored so already: what key rotation leaves to do. The blob is read
+   * with any configured key and verified, and replaced atomically; a blob that cannot be read
+   * (BlobTampered, DigestMismatch, BlobNeedsKey) is left as it was.
+   */
+  reseal(sha256: string): Promise<ResealOutcome>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -147,20 +147,12 @@ export function decryptStream(masterKeys: readonly Buffer[], sha256?: string, fr
   };
 
   // A full-size frame may or may not be the last one: try "not final" first, then "final".
-  const open = (frameKey: KeyObject, body: Buffer, tag: Buffer): Buffer | undefined => tryOpen(frameKey, body, tag, false) ?? tryOpen(frameKey, body, tag, true);
-
-  const tryOpen = (frameKey: KeyObject, body: Buffer, tag: Buffer, final: boolean): Buffer | undefined => {
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', frameKey, nonce(index));
-      decipher.setAAD(aad(index, final));
-      decipher.setAuthTag(tag);
-      const plain = decipher.update(body);
-      decipher.final(); // throws unless the tag authenticates body, index and final flag
-      if (final) finished = true;
-      return plain;
-    } catch {
-      return undefined;
-    }
+  const open = (frameKey: KeyObject, body: Buffer, tag: Buffer): Buffer | undefined => {
+    const notFinal = openFrame(frameKey, index, body, tag, false);
+    if (notFinal) return notFinal;
+    const last = openFrame(frameKey, index, body, tag, true);
+    if (last) finished = true;
+    return last;
   };
 
   return new Transform({
@@ -182,6 +174,40 @@ export function decryptStream(masterKeys: readonly Buffer[], sha256?: string, fr
       callback();
     },
   });
+}
+
+/** The frame's plaintext, or undefined unless its tag authenticates body, index and final flag under `key`. */
+function openFrame(key: KeyObject, index: number, body: Buffer, tag: Buffer, final: boolean): Buffer | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce(index));
+    decipher.setAAD(aad(index, final));
+    decipher.setAuthTag(tag);
+    const plain = decipher.update(body);
+    decipher.final(); // throws unless the tag authenticates
+    return plain;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many stored bytes sealedWith needs at most: the header and a whole first frame. */
+export const SEAL_CHECK_BYTES = HEADER_BYTES + STORED_FRAME_BYTES;
+
+/**
+ * Whether a blob, from the first bytes of what is stored (at least its first frame, or all of it),
+ * is stored as a store with `key` writes: encrypted under `key`, or plaintext when there is none.
+ * Bytes that cannot be its first frame say no; reading the whole blob then finds what is wrong.
+ */
+export function sealedWith(stored: Buffer, key: Buffer | undefined): boolean {
+  if (!startsEncrypted(stored)) return key === undefined;
+  if (!key || stored.length < HEADER_BYTES + LENGTH_BYTES) return false;
+  const length = stored.readUInt32BE(HEADER_BYTES);
+  const frameEnd = HEADER_BYTES + LENGTH_BYTES + length + TAG_BYTES;
+  if (length > MAX_FRAME_BYTES || stored.length < frameEnd) return false;
+  const frameKey = blobKey(key, stored.subarray(MAGIC.length, HEADER_BYTES));
+  const body = stored.subarray(HEADER_BYTES + LENGTH_BYTES, frameEnd - TAG_BYTES);
+  const tag = stored.subarray(frameEnd - TAG_BYTES, frameEnd);
+  return (openFrame(frameKey, 0, body, tag, false) ?? openFrame(frameKey, 0, body, tag, true)) !== undefined;
 }
 
 /**

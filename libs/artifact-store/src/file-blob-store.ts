@@ -5,8 +5,8 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { drainVerified, encryptionKeys, putStages, verifiedRead, type EncryptionOptions } from './blob-codec';
-import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
+import { drainVerified, encryptionKeys, putStages, resealBlob, verifiedRead, type EncryptionOptions } from './blob-codec';
+import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions, type ResealOutcome } from './blob-store';
 import { HEADER_BYTES, STORED_FRAME_BYTES } from './encryption';
 import { ArtifactNotFound, DigestMismatch } from './errors';
 import { WriteBehindFile } from './write-behind-file';
@@ -52,7 +52,12 @@ export class FileBlobStore implements BlobStore {
 
   async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
-    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.keys.write);
+    return this.write(content, expected, Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), false);
+  }
+
+  /** `replace`: a blob already stored under the digest is replaced (atomically) instead of kept. */
+  private async write(content: Readable | AsyncIterable<Uint8Array>, expected: string | undefined, maxBytes: number, replace: boolean): Promise<BlobRef> {
+    const { meter, stages } = putStages(maxBytes, this.keys.write);
     const tmp = path.join(this.tmpDir, `${process.pid}@${HOST}@${randomUUID()}.tmp`);
     try {
       // The file is fsynced before the pipeline ends: the rename below must never publish unwritten pages.
@@ -60,7 +65,7 @@ export class FileBlobStore implements BlobStore {
       await pipeline([source, ...stages, new WriteBehindFile(tmp)]);
       const sha256 = meter.digest();
       if (expected && expected !== sha256) throw new DigestMismatch(expected, sha256);
-      await this.publish(tmp, sha256);
+      await this.publish(tmp, sha256, replace);
       return { sha256, sizeBytes: meter.sizeBytes };
     } finally {
       await fs.rm(tmp, { force: true });
@@ -106,15 +111,24 @@ export class FileBlobStore implements BlobStore {
     return drainVerified(sha256, await this.get(sha256));
   }
 
+  async reseal(sha256: string): Promise<ResealOutcome> {
+    const file = this.blobPath(assertDigest(sha256));
+    return resealBlob(this.keys.write, {
+      readStart: (bytes) => readStart(file, bytes),
+      get: () => this.get(sha256),
+      rewrite: (plaintext) => this.write(plaintext, sha256, Number.POSITIVE_INFINITY, true),
+    });
+  }
+
   private blobPath(sha256: string): string {
     return path.join(this.blobsDir, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
-  private async publish(tmp: string, sha256: string): Promise<void> {
+  private async publish(tmp: string, sha256: string, replace: boolean): Promise<void> {
     const target = this.blobPath(sha256);
     const now = new Date();
     // Stored once: if it is already there, only refresh its time so a GC pass in its grace period keeps it.
-    const existing = await fs.utimes(target, now, now).then(() => true, () => false);
+    const existing = !replace && (await fs.utimes(target, now, now).then(() => true, () => false));
     if (existing) return;
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.rename(tmp, target);
@@ -155,6 +169,21 @@ function readFrameByFrame(handle: FileHandle): Readable {
       handle.close().then(() => callback(error), (closeError: Error) => callback(error ?? closeError));
     },
   });
+}
+
+/** Up to `bytes` from the start of a file; undefined when there is no such file. */
+async function readStart(file: string, bytes: number): Promise<Buffer | undefined> {
+  const handle = await fs.open(file, 'r').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!handle) return undefined;
+  try {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(bytes), 0, bytes, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 function isAlive(pid: number): boolean {

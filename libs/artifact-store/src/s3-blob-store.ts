@@ -2,8 +2,8 @@ import type { CompletedPart, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { drainVerified, encryptionKeys, putStages, verifiedRead, type EncryptionOptions } from './blob-codec';
-import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions } from './blob-store';
+import { drainVerified, encryptionKeys, putStages, resealBlob, verifiedRead, type EncryptionOptions } from './blob-codec';
+import { assertDigest, type BlobEntry, type BlobRef, type BlobStore, type PutOptions, type ResealOutcome } from './blob-store';
 import { ArtifactNotFound, DigestMismatch } from './errors';
 
 const MiB = 1024 * 1024;
@@ -116,7 +116,11 @@ export class S3BlobStore implements BlobStore {
 
   async put(content: Readable | AsyncIterable<Uint8Array>, options: PutOptions = {}): Promise<BlobRef> {
     const expected = options.expectedSha256 === undefined ? undefined : assertDigest(options.expectedSha256);
-    const { meter, stages } = putStages(Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes), this.keys.write);
+    return this.write(content, expected, Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes));
+  }
+
+  private async write(content: Readable | AsyncIterable<Uint8Array>, expected: string | undefined, maxBytes: number): Promise<BlobRef> {
+    const { meter, stages } = putStages(maxBytes, this.keys.write);
     const upload = new PartUpload(this.sdk, this.client, this.bucket, `${this.prefix}tmp/${randomUUID()}`, this.partBytes, this.partConcurrency);
     try {
       const source = content instanceof Readable ? content : Readable.from(content);
@@ -173,6 +177,12 @@ export class S3BlobStore implements BlobStore {
     return drainVerified(sha256, await this.get(sha256));
   }
 
+  async reseal(sha256: string): Promise<ResealOutcome> {
+    const key = this.blobKey(assertDigest(sha256));
+    // A put of known content replaces the object.
+    return resealBlob(this.keys.write, { readStart: (bytes) => this.readStart(key, bytes), get: () => this.get(sha256), rewrite: (plaintext) => this.write(plaintext, sha256, Number.POSITIVE_INFINITY) });
+  }
+
   /** The object key of a blob: also what the store's tests use to reach the stored bytes. */
   blobKey(sha256: string): string {
     return `${this.prefix}sha256/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}`;
@@ -193,6 +203,31 @@ export class S3BlobStore implements BlobStore {
     } finally {
       if (this.publishing.get(sha256) === writing) this.publishing.delete(sha256);
     }
+  }
+
+  /**
+   * Up to `bytes` from the start of an object; undefined when there is none. The rest of the body is
+   * dropped unread (a ranged GET of an empty object is an error on S3, so none is asked for).
+   */
+  private async readStart(key: string, bytes: number): Promise<Buffer | undefined> {
+    const response = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    if (!response) return undefined;
+    const body = response.Body as Readable;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    try {
+      for await (const chunk of body) {
+        chunks.push(chunk as Buffer);
+        length += (chunk as Buffer).length;
+        if (length >= bytes) break;
+      }
+    } finally {
+      body.destroy();
+    }
+    return Buffer.concat(chunks, length).subarray(0, bytes);
   }
 
   private async head(key: string): Promise<number | undefined> {

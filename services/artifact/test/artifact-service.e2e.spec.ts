@@ -265,3 +265,33 @@ describe('ArtifactService with PIPEWRIGHT_ARTIFACT_KEY: encrypted at rest', () =
     expect(error.code).toBe(status.DATA_LOSS);
   });
 });
+
+describe('ArtifactService after a key rotation (PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS)', () => {
+  let root: string;
+  let service: RunningArtifactService | undefined;
+  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'pipewright-rotation-'))));
+  afterEach(async () => {
+    await stopArtifactService(service);
+    rmSync(root, { recursive: true, force: true });
+  });
+  const start = async (env: Record<string, string>) => (service = await startArtifactService({ PIPEWRIGHT_ARTIFACT_ROOT: root, ...env }));
+  const restart = async (env: Record<string, string>) => {
+    await stopArtifactService(service);
+    return start(env);
+  };
+
+  it('reseals every blob in the background and says so; then the previous key can go', async () => {
+    const [oldKey, newKey] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+    const content = randomBytes(3 * MiB + 5);
+    const { artifact } = await uploadArtifact((await start({ PIPEWRIGHT_ARTIFACT_KEY: oldKey })).client, metadataFor(randomUUID()), content, MiB);
+    const sealedWithOldKey = await fs.readFile(blobPath(root, artifact.sha256));
+
+    const rotated = await restart({ PIPEWRIGHT_ARTIFACT_KEY: newKey, PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: oldKey });
+    await until(() => rotated.proc.lines.some((line) => line.includes('PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS can be removed')));
+    expect(rotated.proc.lines.find((line) => line.includes('reseal pass'))).toContain('1 blob(s) resealed, 0 already current');
+    expect((await fs.readFile(blobPath(root, artifact.sha256))).equals(sealedWithOldKey)).toBe(false);
+
+    const newKeyOnly = await restart({ PIPEWRIGHT_ARTIFACT_KEY: newKey });
+    expect((await downloadArtifact(newKeyOnly.client, artifact.artifactId)).content.equals(content)).toBe(true);
+  }, 120_000);
+});

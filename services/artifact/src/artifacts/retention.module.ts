@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { artifactRetentionConfig } from './retention-config';
 import { PostgresRetentionRepository, RETENTION_REPOSITORY } from './retention-repository';
 import { RetentionScheduler } from './retention.scheduler';
-import { RETENTION_BLOB_STORE, RETENTION_CONFIG_TOKEN } from './retention.tokens';
-import { artifactStorageConfig, openBlobStore } from './storage-config';
+import { RESEAL_ON_START, RETENTION_BLOB_STORE, RETENTION_CONFIG_TOKEN } from './retention.tokens';
+import { ResealRunner } from './reseal.runner';
+import { artifactResealOnStart, artifactStorageConfig, openBlobStore } from './storage-config';
 
 /**
- * Periodic retention and blob garbage collection. It opens the blob store on the same root or bucket as
- * ArtifactsModule (the store keeps no state in memory, so two handles on one location agree); a bad
- * setting stops the service at start.
+ * Periodic retention and blob garbage collection, and resealing blobs after a key rotation. It opens
+ * the blob store on the same root or bucket as ArtifactsModule (the store keeps no state in memory,
+ * so two handles on one location agree); a bad setting stops the service at start.
  */
 @Module({
   providers: [
@@ -17,6 +18,8 @@ import { artifactStorageConfig, openBlobStore } from './storage-config';
     PostgresRetentionRepository,
     { provide: RETENTION_REPOSITORY, useExisting: PostgresRetentionRepository },
     RetentionScheduler,
+    { provide: RESEAL_ON_START, useFactory: () => artifactResealOnStart() },
+    ResealRunner,
   ],
 })
 export class RetentionModule {}

@@ -1,6 +1,6 @@
 import { workspaceRoot } from '@pipewright/service-kit';
 import { join } from 'node:path';
-import { artifactStorageConfig } from './storage-config';
+import { artifactResealOnStart, artifactStorageConfig } from './storage-config';
 
 describe('artifactStorageConfig', () => {
   it('defaults to <repo>/.data/artifacts, the store default size limit and no encryption', () => {
@@ -71,5 +71,21 @@ describe('artifactStorageConfig', () => {
     ['a negative size', { PIPEWRIGHT_ARTIFACT_MAX_BYTES: '-1' }, /PIPEWRIGHT_ARTIFACT_MAX_BYTES/],
   ])('refuses %s at start', (_label, env, message) => {
     expect(() => artifactStorageConfig(env)).toThrow(message);
+  });
+});
+
+describe('artifactResealOnStart', () => {
+  const key = 'ab'.repeat(32);
+
+  it('reseals after a rotation (a previous key listed) unless told not to, and otherwise only when told to', () => {
+    expect(artifactResealOnStart({})).toBe(false);
+    expect(artifactResealOnStart({ PIPEWRIGHT_ARTIFACT_KEY: key })).toBe(false);
+    expect(artifactResealOnStart({ PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: key })).toBe(true);
+    expect(artifactResealOnStart({ PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: key, PIPEWRIGHT_ARTIFACT_RESEAL: 'false' })).toBe(false);
+    expect(artifactResealOnStart({ PIPEWRIGHT_ARTIFACT_KEY: key, PIPEWRIGHT_ARTIFACT_RESEAL: 'true' })).toBe(true);
+  });
+
+  it('refuses a value other than true or false at start', () => {
+    expect(() => artifactResealOnStart({ PIPEWRIGHT_ARTIFACT_RESEAL: 'yes' })).toThrow(/PIPEWRIGHT_ARTIFACT_RESEAL must be true or false, got "yes"/);
   });
 });

@@ -67,6 +67,19 @@ function s3Settings(env: NodeJS.ProcessEnv): Omit<S3StorageConfig, 'store' | key
   return { bucket, prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, endpoint, region: env.PIPEWRIGHT_ARTIFACT_S3_REGION || env.AWS_REGION || 'us-east-1', forcePathStyle: pathStyle === 'true', partBytes };
 }
 
+/**
+ * PIPEWRIGHT_ARTIFACT_RESEAL (true | false): whether the service reseals every blob from its start
+ * (BlobStore.reseal) until each is stored as it writes now. Default: while PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS
+ * lists a key, i.e. after a rotation. `true` with only a key also encrypts the blobs stored before
+ * encryption was turned on.
+ */
+export function artifactResealOnStart(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.PIPEWRIGHT_ARTIFACT_RESEAL;
+  if (value === undefined || value === '') return Boolean(env.PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS?.trim());
+  if (value !== 'true' && value !== 'false') throw new Error(`environment variable PIPEWRIGHT_ARTIFACT_RESEAL must be true or false, got ${JSON.stringify(value)}`);
+  return value === 'true';
+}
+
 /** The configured backend, opened (an S3 bucket that cannot be reached fails here). */
 export function openBlobStore(config: ArtifactStorageConfig): Promise<BlobStore> {
   if (config.store === 'filesystem') return FileBlobStore.open(config);
