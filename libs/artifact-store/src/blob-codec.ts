@@ -63,7 +63,7 @@ export interface ResealAccess {
  * `writeKey` writes; if not, it is read, verified and written again. No size limit: the blob was
  * accepted once, and a limit lowered since must not strand it under an old key.
  */
-export async function resealBlob(writeKey: Buffer | undefined, blob: ResealAccess): Promise<ResealOutcome> {
+export async function resealBlob(writeKey: Buffer | undefined, blob: ResealAccess, signal?: AbortSignal): Promise<ResealOutcome> {
   const stored = await blob.readStart(SEAL_CHECK_BYTES);
   if (!stored) return 'missing';
   if (sealedWith(stored, writeKey)) return 'current';
@@ -72,6 +72,14 @@ export async function resealBlob(writeKey: Buffer | undefined, blob: ResealAcces
     throw error;
   });
   if (!plaintext) return 'missing';
-  await blob.rewrite(plaintext);
+  // Stopped mid-blob (a shutdown), the rewrite fails and removes what it wrote; the blob stays as it was.
+  const stop = () => plaintext.destroy(new Error('reseal stopped'));
+  if (signal?.aborted) stop();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await blob.rewrite(plaintext);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
   return 'resealed';
 }

@@ -312,6 +312,20 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       expect(await rotated.reseal(sha256(Buffer.from('never stored')))).toBe('missing');
     });
 
+    it('a reseal stopped before it rewrote the blob (a shutdown) leaves it as it was, and nothing behind', async () => {
+      const old = randomBytes(32);
+      const data = randomBytes(3 * FRAME_BYTES);
+      const { sha256: digest } = await (await location.open({ encryptionKey: old })).put(chunked(data));
+      const before = await location.readStored(digest);
+      const rotated = await location.open({ encryptionKey: randomBytes(32), previousEncryptionKeys: [old] });
+      const stopped = new AbortController();
+      stopped.abort();
+      await expect(rotated.reseal(digest, stopped.signal)).rejects.toThrow();
+      expect((await location.readStored(digest)).equals(before)).toBe(true);
+      expect(await location.leftovers()).toEqual([]);
+      expect(await resealBlobs(rotated, stopped.signal)).toEqual({ resealed: 0, current: 0, failed: [] });
+    });
+
     it('resealed with previous keys and no current one: blobs are stored as plaintext again (encryption turned off)', async () => {
       const key = randomBytes(32);
       const data = Buffer.from('build output '.repeat(1000));

@@ -43,9 +43,10 @@ export interface BlobStore {
    * Stores the blob again as this store writes now (sealed with the current key, or plaintext when
    * it has none) unless it is stored so already: what key rotation leaves to do. The blob is read
    * with any configured key and verified, and replaced atomically; a blob that cannot be read
-   * (BlobTampered, DigestMismatch, BlobNeedsKey) is left as it was.
+   * (BlobTampered, DigestMismatch, BlobNeedsKey) is left as it was, and so is one whose rewrite
+   * `signal` stops.
    */
-  reseal(sha256: string): Promise<ResealOutcome>;
+  reseal(sha256: string, signal?: AbortSignal): Promise<ResealOutcome>;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;

@@ -111,13 +111,13 @@ export class FileBlobStore implements BlobStore {
     return drainVerified(sha256, await this.get(sha256));
   }
 
-  async reseal(sha256: string): Promise<ResealOutcome> {
+  async reseal(sha256: string, signal?: AbortSignal): Promise<ResealOutcome> {
     const file = this.blobPath(assertDigest(sha256));
     return resealBlob(this.keys.write, {
       readStart: (bytes) => readStart(file, bytes),
       get: () => this.get(sha256),
       rewrite: (plaintext) => this.write(plaintext, sha256, Number.POSITIVE_INFINITY, true),
-    });
+    }, signal);
   }
 
   private blobPath(sha256: string): string {

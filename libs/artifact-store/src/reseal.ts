@@ -10,8 +10,8 @@ export interface ResealReport {
 
 /**
  * Reseals every blob of the store (BlobStore.reseal), one at a time: after a key rotation, what
- * lets the previous key go. A blob that fails is reported and the pass goes on; `signal` stops it
- * between blobs.
+ * lets the previous key go. A blob that fails is reported and the pass goes on; `signal` stops it,
+ * leaving the blob under way as it was.
  */
 export async function resealBlobs(store: BlobStore, signal?: AbortSignal): Promise<ResealReport> {
   let resealed = 0;
@@ -20,10 +20,11 @@ export async function resealBlobs(store: BlobStore, signal?: AbortSignal): Promi
   for await (const { sha256 } of store.list()) {
     if (signal?.aborted) break;
     try {
-      const outcome = await store.reseal(sha256);
+      const outcome = await store.reseal(sha256, signal);
       if (outcome === 'resealed') resealed += 1;
       else if (outcome === 'current') current += 1;
     } catch (error) {
+      if (signal?.aborted) break;
       failed.push({ sha256, reason: error instanceof Error ? error.message : String(error) });
     }
   }

@@ -177,10 +177,10 @@ export class S3BlobStore implements BlobStore {
     return drainVerified(sha256, await this.get(sha256));
   }
 
-  async reseal(sha256: string): Promise<ResealOutcome> {
+  async reseal(sha256: string, signal?: AbortSignal): Promise<ResealOutcome> {
     const key = this.blobKey(assertDigest(sha256));
     // A put of known content replaces the object.
-    return resealBlob(this.keys.write, { readStart: (bytes) => this.readStart(key, bytes), get: () => this.get(sha256), rewrite: (plaintext) => this.write(plaintext, sha256, Number.POSITIVE_INFINITY) });
+    return resealBlob(this.keys.write, { readStart: (bytes) => this.readStart(key, bytes), get: () => this.get(sha256), rewrite: (plaintext) => this.write(plaintext, sha256, Number.POSITIVE_INFINITY) }, signal);
   }
 
   /** The object key of a blob: also what the store's tests use to reach the stored bytes. */
