@@ -14,9 +14,8 @@ import { dateFromTimestamp, executionV1, timestampFromDate } from '@pipewright/c
 import { openEventStore, ProjectionRunner } from '@pipewright/event-store';
 import { GrpcClient, serviceDefaults, serviceEnvName, ServiceName, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
 import { METRICS } from '@pipewright/telemetry';
-import { eventually, freePort, TestRepo, testEnv, uniqueName, rejected } from '@pipewright/testing';
+import { eventually, freePort, hasSeries, rejected, Sample, scrape, TestRepo, testEnv, uniqueName, valueOf } from '@pipewright/testing';
 import { DoraProjection } from '../services/orchestrator/src/metrics/dora.projection';
-import { hasSeries, Sample, scrape, valueOf } from './observability-scrape';
 import { ACTION_TYPE, gitSourceStage } from './declarations';
 
 jest.setTimeout(360_000);
@@ -37,7 +36,6 @@ function declaration(repository: string) {
     ],
   };
 }
-
 
 describe('metrics and DORA figures (five service processes, Kafka, PostgreSQL)', () => {
   const env = testEnv();

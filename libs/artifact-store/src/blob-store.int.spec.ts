@@ -298,9 +298,11 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       const { sha256: lostDigest } = await (await location.open({ encryptionKey: randomBytes(32) })).put(chunked(randomBytes(100)));
       const lostBytes = await location.readStored(lostDigest);
 
-      const report = await resealBlobs(rotated);
+      const outcomes: string[] = [];
+      const report = await resealBlobs(rotated, { onBlob: (outcome) => outcomes.push(outcome) });
 
       expect(report).toEqual({ resealed: 3, current: 1, failed: [{ sha256: lostDigest, reason: expect.stringContaining('no configured key opens it') }] });
+      expect(outcomes.sort()).toEqual(['current', 'failed', 'resealed', 'resealed', 'resealed']);
       expect((await location.readStored(lostDigest)).equals(lostBytes)).toBe(true);
       expect((await location.readStored(digests[0])).includes(Buffer.from('stored before encryption'))).toBe(false);
       const onlyCurrent = await location.open({ encryptionKey: current });
@@ -323,7 +325,7 @@ describe.each([filesystem(), s3('s3 (s3rver)', startS3Server), s3('s3 (S3Mock)',
       await expect(rotated.reseal(digest, stopped.signal)).rejects.toThrow();
       expect((await location.readStored(digest)).equals(before)).toBe(true);
       expect(await location.leftovers()).toEqual([]);
-      expect(await resealBlobs(rotated, stopped.signal)).toEqual({ resealed: 0, current: 0, failed: [] });
+      expect(await resealBlobs(rotated, { signal: stopped.signal })).toEqual({ resealed: 0, current: 0, failed: [] });
     });
 
     it('resealed with previous keys and no current one: blobs are stored as plaintext again (encryption turned off)', async () => {

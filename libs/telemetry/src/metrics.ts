@@ -82,6 +82,14 @@ export const METRICS = {
     labels: ['direction'],
     services: ['artifact'],
   },
+  artifactReseals: {
+    name: 'pipewright_artifact_reseals',
+    kind: 'counter',
+    unit: '{blob}',
+    description: 'Blobs a reseal pass went through (after a key rotation), by outcome: resealed (stored again with the current key), current (stored so already), failed (left as they were)',
+    labels: ['outcome'],
+    services: ['artifact'],
+  },
   notificationDeliveries: {
     name: 'pipewright_notification_deliveries',
     kind: 'counter',

@@ -1,10 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { GrpcClient, problemsFromMetadata, serviceAddress, ServiceProcess, startServiceProcess, waitUntilServing } from '@pipewright/service-kit';
-import { testEnv } from '@pipewright/testing';
+import { scrape, testEnv, valueOf } from '@pipewright/testing';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, promises as fs, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { METRICS } from '@pipewright/telemetry';
 import { downloadArtifact, freePort, rejected, uploadArtifact, uploadMessages } from './artifact-calls';
 
 const MiB = 1024 * 1024;
@@ -286,9 +287,13 @@ describe('ArtifactService after a key rotation (PIPEWRIGHT_ARTIFACT_PREVIOUS_KEY
     const { artifact } = await uploadArtifact((await start({ PIPEWRIGHT_ARTIFACT_KEY: oldKey })).client, metadataFor(randomUUID()), content, MiB);
     const sealedWithOldKey = await fs.readFile(blobPath(root, artifact.sha256));
 
-    const rotated = await restart({ PIPEWRIGHT_ARTIFACT_KEY: newKey, PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: oldKey });
+    const metricsPort = await freePort();
+    const rotated = await restart({ PIPEWRIGHT_ARTIFACT_KEY: newKey, PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS: oldKey, PIPEWRIGHT_ARTIFACT_METRICS_PORT: String(metricsPort) });
     await until(() => rotated.proc.lines.some((line) => line.includes('PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS can be removed')));
     expect(rotated.proc.lines.find((line) => line.includes('reseal pass'))).toContain('1 blob(s) resealed, 0 already current');
+    const samples = await scrape(metricsPort);
+    expect(valueOf(samples, `${METRICS.artifactReseals.name}_total`, { outcome: 'resealed' })).toBe(1);
+    expect(valueOf(samples, `${METRICS.artifactReseals.name}_total`, { outcome: 'failed' })).toBe(0);
     expect((await fs.readFile(blobPath(root, artifact.sha256))).equals(sealedWithOldKey)).toBe(false);
 
     const newKeyOnly = await restart({ PIPEWRIGHT_ARTIFACT_KEY: newKey });

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { resealBlobs, type BlobStore } from '@pipewright/artifact-store';
+import { counter } from '@pipewright/telemetry';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RESEAL_ON_START, RETENTION_BLOB_STORE } from './retention.tokens';
 
@@ -35,7 +36,7 @@ export class ResealRunner implements OnApplicationBootstrap, BeforeApplicationSh
     const { signal } = this.stopping;
     while (!signal.aborted) {
       try {
-        const { resealed, current, failed } = await resealBlobs(this.blobs, signal);
+        const { resealed, current, failed } = await resealBlobs(this.blobs, { signal, onBlob: (outcome) => counter('artifactReseals').add(1, { outcome }) });
         if (signal.aborted) return;
         if (failed.length === 0) {
           this.logger.log(`reseal pass: ${resealed} blob(s) resealed, ${current} already current; every blob is stored with the current key (or as plaintext without one), so PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS can be removed`);
