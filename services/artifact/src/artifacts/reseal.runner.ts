@@ -10,7 +10,8 @@ const RETRY_MILLIS = 10 * 60_000;
 /**
  * Reseals every blob in the background from the start (see artifactResealOnStart), and again
  * later while some fail. It says when none is left under an old key, so the operator knows
- * PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS may go. Shutdown stops it between two blobs.
+ * PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS may go. Shutdown stops it at once; the blob under way stays
+ * as it was.
  */
 @Injectable()
 export class ResealRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
