@@ -5,7 +5,6 @@ import { freePort, testEnv, uniqueName } from '@pipewright/testing';
 
 export const SERVICES = Object.keys(serviceDefaults) as ServiceName[];
 
-
 /**
  * A free port whose HTTP neighbour (port + 1000, where health and webhooks are served) is free too,
  * and neither of which another service of the platform was given (nothing listens on them yet).
