@@ -146,13 +146,10 @@ export function decryptStream(masterKeys: readonly Buffer[], sha256?: string, fr
     return undefined;
   };
 
-  // A full-size frame may or may not be the last one: try "not final" first, then "final".
   const open = (frameKey: KeyObject, body: Buffer, tag: Buffer): Buffer | undefined => {
-    const notFinal = openFrame(frameKey, index, body, tag, false);
-    if (notFinal) return notFinal;
-    const last = openFrame(frameKey, index, body, tag, true);
-    if (last) finished = true;
-    return last;
+    const opened = openFrame(frameKey, index, body, tag);
+    if (opened?.final) finished = true;
+    return opened?.plain;
   };
 
   return new Transform({
@@ -176,18 +173,25 @@ export function decryptStream(masterKeys: readonly Buffer[], sha256?: string, fr
   });
 }
 
-/** The frame's plaintext, or undefined unless its tag authenticates body, index and final flag under `key`. */
-function openFrame(key: KeyObject, index: number, body: Buffer, tag: Buffer, final: boolean): Buffer | undefined {
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce(index));
-    decipher.setAAD(aad(index, final));
-    decipher.setAuthTag(tag);
-    const plain = decipher.update(body);
-    decipher.final(); // throws unless the tag authenticates
-    return plain;
-  } catch {
-    return undefined;
+/**
+ * A frame's plaintext and whether it is the final one, or undefined unless its tag authenticates
+ * body, index and final flag under `key`. A full-size frame may or may not be the last one: "not
+ * final" is tried first.
+ */
+function openFrame(key: KeyObject, index: number, body: Buffer, tag: Buffer): { plain: Buffer; final: boolean } | undefined {
+  for (const final of [false, true]) {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce(index));
+      decipher.setAAD(aad(index, final));
+      decipher.setAuthTag(tag);
+      const plain = decipher.update(body);
+      decipher.final(); // throws unless the tag authenticates
+      return { plain, final };
+    } catch {
+      // not under this flag (or not this key): try the other flag, then give up
+    }
   }
+  return undefined;
 }
 
 /** How many stored bytes sealedWith needs at most: the header and a whole first frame. */
@@ -207,7 +211,7 @@ export function sealedWith(stored: Buffer, key: Buffer | undefined): boolean {
   const frameKey = blobKey(key, stored.subarray(MAGIC.length, HEADER_BYTES));
   const body = stored.subarray(HEADER_BYTES + LENGTH_BYTES, frameEnd - TAG_BYTES);
   const tag = stored.subarray(frameEnd - TAG_BYTES, frameEnd);
-  return (openFrame(frameKey, 0, body, tag, false) ?? openFrame(frameKey, 0, body, tag, true)) !== undefined;
+  return openFrame(frameKey, 0, body, tag) !== undefined;
 }
 
 /**

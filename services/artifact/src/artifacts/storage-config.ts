@@ -29,15 +29,16 @@ export interface S3StorageConfig extends CommonStorageConfig {
 
 export type ArtifactStorageConfig = FilesystemStorageConfig | S3StorageConfig;
 
-/**
- * PIPEWRIGHT_ARTIFACT_STORE (filesystem | s3, default filesystem), PIPEWRIGHT_ARTIFACT_MAX_BYTES,
- * PIPEWRIGHT_ARTIFACT_KEY (64 hex characters), PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS (such keys, comma-separated); filesystem: PIPEWRIGHT_ARTIFACT_ROOT (default
- * <repo>/.data/artifacts); s3: PIPEWRIGHT_ARTIFACT_S3_BUCKET (required), _S3_PREFIX, _S3_ENDPOINT,
- * _S3_REGION (default AWS_REGION, else us-east-1), _S3_FORCE_PATH_STYLE (true | false), _S3_PART_BYTES.
- * A bad value stops the service at start, not at the first upload (docs/operations.md).
- */
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 
+/**
+ * PIPEWRIGHT_ARTIFACT_STORE (filesystem | s3, default filesystem), PIPEWRIGHT_ARTIFACT_MAX_BYTES,
+ * PIPEWRIGHT_ARTIFACT_KEY (64 hex characters), PIPEWRIGHT_ARTIFACT_PREVIOUS_KEYS (such keys,
+ * comma-separated); filesystem: PIPEWRIGHT_ARTIFACT_ROOT (default <repo>/.data/artifacts); s3:
+ * PIPEWRIGHT_ARTIFACT_S3_BUCKET (required), _S3_PREFIX, _S3_ENDPOINT, _S3_REGION (default
+ * AWS_REGION, else us-east-1), _S3_FORCE_PATH_STYLE (true | false), _S3_PART_BYTES.
+ * A bad value stops the service at start, not at the first upload (docs/operations.md).
+ */
 export function artifactStorageConfig(env: NodeJS.ProcessEnv = process.env): ArtifactStorageConfig {
   const maxBytes = env.PIPEWRIGHT_ARTIFACT_MAX_BYTES ? intEnv('PIPEWRIGHT_ARTIFACT_MAX_BYTES', 0, env) : undefined;
   if (maxBytes !== undefined && maxBytes < 0) throw new Error('environment variable PIPEWRIGHT_ARTIFACT_MAX_BYTES must not be negative');
