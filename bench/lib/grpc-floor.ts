@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 
 /** Starts grpc-floor-server.ts as its own process (as the service is) and a client for it. */
-export async function startGrpcFloor(port: number, downloadBytes: number): Promise<{ client: GrpcClient; stop(): Promise<void> }> {
+export async function startGrpcFloor(port: number, downloadBytes: number): Promise<{ client: GrpcClient; pid: number; stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, ['-r', '@pipewright/ts-register', join(__dirname, 'grpc-floor-server.ts'), String(port)], {
     env: { ...process.env, FLOOR_DOWNLOAD_BYTES: String(downloadBytes) },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -14,6 +14,7 @@ export async function startGrpcFloor(port: number, downloadBytes: number): Promi
   const client = new GrpcClient('ArtifactService', `127.0.0.1:${port}`, 600_000);
   return {
     client,
+    pid: child.pid!,
     async stop() {
       client.close();
       const exited = once(child, 'exit');
